@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make demo` and `make test` (both install first).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.oodgen-installed
+PYTHON ?= python3
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo test sync-check nbtest pytest readme bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) setup.py settings.ini pyproject.toml
+	$(PY) -m pip install -q --upgrade pip "setuptools<81" wheel
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the embedded default (Digits-DG, CPU).
+demo: install
+	$(BIN)/oodgen pipeline --out runs
+
+## Library == notebooks, notebooks clean, README == index.ipynb, then notebook tests and pytest.
+test: install sync-check nbtest pytest
+
+sync-check: install
+	@before=$$(git status --porcelain -- oodgen nbs README.md; git diff -- oodgen nbs README.md | md5sum); \
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/oodgen readme >/dev/null; \
+	after=$$(git status --porcelain -- oodgen nbs README.md; git diff -- oodgen nbs README.md | md5sum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "FAIL: nbdev_export / nbdev_clean / oodgen readme changed files: commit the notebooks' exports."; \
+	  git status --porcelain -- oodgen nbs README.md; exit 1; fi; \
+	echo "sync-check: library, notebooks and README are in sync"
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers 2
+
+pytest: install
+	$(BIN)/pytest -q tests
+
+readme: install
+	$(BIN)/oodgen readme
+
+bench: install
+	for f in benchmarks/*.py; do $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) _proc _docs
