@@ -12,7 +12,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     assert f"run folder: {d}" in r.stdout
     for f in ["30_benchmark.ipynb", "params.json", "env.json", "metrics.jsonl", "done", "results_acc.csv",
               "results_acc.md", "results_macro_f1.md", "figures/heldout_accuracy.png", "figures/confusion_ERM_colored.png",
-              "checkpoints/ERM_colored_seed0.pt", "reports/ERM_colored_seed0.json"]:
+              "checkpoints/ERM_colored_trial0_seed0.pt", "reports/ERM_colored_trial0_seed0.json", "units/ERM_colored_trial0_seed0.done", "results_acc_oracle.md"]:
         assert (d/f).exists(), f
     params = json.loads((d/"params.json").read_text())
     assert params["steps"] == 20 and params["seeds"] == [0] and params["test_domains"] == ["colored"]
@@ -75,5 +75,5 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
                "-p", "hparams", "{batch_size: 8}", "--name", "pacs", "--out", tmp_path, "--quiet")
     table = pd.read_csv(tmp_path/"pacs"/"results_acc.csv", index_col=0)
     assert list(table.columns) == ["sketch", "avg"]
-    rep = json.loads((tmp_path/"pacs"/"reports"/"ERM_sketch_seed0.json").read_text())
+    rep = json.loads((tmp_path/"pacs"/"reports"/"ERM_sketch_trial0_seed0.json").read_text())
     assert set(rep["report"]) >= {"dog", "elephant", "giraffe", "guitar", "horse", "house", "person"}
