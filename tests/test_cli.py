@@ -77,3 +77,14 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
     assert list(table.columns) == ["sketch", "avg"]
     rep = json.loads((tmp_path/"pacs"/"reports"/"ERM_sketch_trial0_seed0.json").read_text())
     assert set(rep["report"]) >= {"dog", "elephant", "giraffe", "guitar", "horse", "house", "person"}
+
+def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
+    oodgen_cli("run", "30_benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "8",
+               "-p", "eval_every", "0", "-p", "n_hparams", "2", "-p", "loo_validation", "true",
+               "--name", "loo", "--out", tmp_path, "--quiet")
+    d = tmp_path/"loo"
+    assert (d/"results_acc_leave_one_domain_out.md").exists()
+    m = pd.read_json(d/"metrics.jsonl", lines=True)
+    assert set(m.trial) == {0, 1} and set(m.val_domain.dropna()) == {"gray", "rotated", "inverted"}
+    reps = [json.loads((d/"reports"/f"ERM_colored_trial{k}_seed0.json").read_text())["hparams"] for k in (0, 1)]
+    assert reps[0]["lr"] == 1e-3 and reps[1]["lr"] != 1e-3          # trial 1 is a seeded random draw
