@@ -36,7 +36,7 @@ sync-check: install
 	echo "sync-check: library, notebooks and README are in sync"
 
 nbtest: install
-	$(BIN)/nbdev_test --n_workers 2
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2   # 2 notebooks at once on 2 cores: 1 thread each
 
 pytest: install
 	$(BIN)/pytest -q tests
