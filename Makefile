@@ -45,7 +45,7 @@ readme: install
 	$(BIN)/oodgen readme
 
 bench: install
-	for f in benchmarks/*.py; do $(PY) $$f || exit 1; done
+	for f in tests/benchmarks/*.py; do $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) _proc _docs

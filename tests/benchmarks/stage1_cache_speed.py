@@ -1,7 +1,7 @@
 """Stage 1 feature cache: one training epoch with the frozen encoders recomputed at every step vs. one that reads
 cached features (same model, data, batches and optimizer). Prints samples/s for both and the speed-up.
 
-    .venv/bin/python benchmarks/stage1_cache_speed.py [--limit 24] [--image-size 128] [--batch-size 32]
+    .venv/bin/python tests/benchmarks/stage1_cache_speed.py [--limit 24] [--image-size 128] [--batch-size 32]
 
 Real encoders (offline): efficientnet-lite0 (ImageNet) and MiniLM, on Digits-DG template-caption pairs.
 """

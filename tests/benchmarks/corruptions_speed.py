@@ -1,6 +1,6 @@
 """Speed of every corruption in `oodgen.data.shifts`: 1,000 32x32 RGB images per corruption, batched.
 
-    python benchmarks/corruptions_speed.py [--n 1000] [--size 32] [--severity 3] [--device cpu] [--batch 1000]
+    python tests/benchmarks/corruptions_speed.py [--n 1000] [--size 32] [--severity 3] [--device cpu] [--batch 1000]
 
 Prints images/s per corruption (one warm-up call on a small batch first, so one-time costs such as the frost
 textures are not counted) and the five slowest.

@@ -2,7 +2,7 @@
 
 Models with random weights: SmallCNN on 32x32 and resnet18 on 224x224. Also times the bare library as usually called
 (one GradCAM object, weights with gradients), per batch and per image.
-Usage: python benchmarks/gradcam_speed.py [--n 64] [--device cpu] [--repeats 2]
+Usage: python tests/benchmarks/gradcam_speed.py [--n 64] [--device cpu] [--repeats 2]
 """
 import argparse, time
 
