@@ -41,6 +41,18 @@ def test_stage2_run_compares_student_with_erm(tmp_path, teachers):
     assert rep["hparams"]["teacher"] == str(teachers["clean"]) and rep["hparams"]["w_kd"] == 0.9
 
 
+def test_teacher_folder_of_per_domain_stage1_runs(tmp_path, teachers):
+    "The pipeline's layout: a folder holding stage1-<held-out domain>/checkpoints/best.pt."
+    import shutil
+    (tmp_path/"t"/"stage1-colored"/"checkpoints").mkdir(parents=True)
+    shutil.copy(teachers["clean"], tmp_path/"t"/"stage1-colored"/"checkpoints"/"best.pt")
+    oodgen_cli("run", "13_distill", "-p", "teacher", tmp_path/"t", "-p", "algorithms", "[RISE]",
+               "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "5",
+               "--name", "folder", "--out", tmp_path, "--quiet")
+    rep = json.loads((tmp_path/"folder"/"reports"/"RISE_colored_trial0_seed0.json").read_text())
+    assert rep["hparams"]["embed_dim"] == 16
+
+
 def test_teacher_that_saw_the_test_domain_is_refused(tmp_path, teachers):
     r = oodgen_cli("run", "13_distill", "-p", "teacher", teachers["leaky"], "-p", "algorithms", "[RISE]",
                    "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "5",
