@@ -11,7 +11,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     d = tmp_path/"a"
     assert f"run folder: {d}" in r.stdout
     for f in ["30_benchmark.ipynb", "params.json", "env.json", "metrics.jsonl", "done", "results_acc.csv",
-              "results_acc.md", "results_macro_f1.md", "figures/heldout_accuracy.png", "figures/confusion_ERM_colored.png",
+              "results_acc.md", "results_macro_f1_training_domain.md", "figures/heldout_accuracy.png", "figures/confusion_ERM_colored.png",
               "checkpoints/ERM_colored_trial0_seed0.pt", "reports/ERM_colored_trial0_seed0.json", "units/ERM_colored_trial0_seed0.done", "results_acc_oracle.md"]:
         assert (d/f).exists(), f
     params = json.loads((d/"params.json").read_text())
