@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_benchmark.ipynb #8ab82bd2
 from __future__ import annotations
-import json
+import contextlib, json, os
 from pathlib import Path
 from typing import Sequence
 
@@ -18,7 +18,7 @@ from .data.domains import MultiDomainDataset, split_domains
 
 # %% auto #0
 __all__ = ['SELECTION_METHODS', 'resolve_test_domains', 'unit_hparams', 'check_overrides', 'run_leave_one_domain_out',
-           'select_runs', 'results_table', 'save_table', 'plot_results', 'plot_confusion']
+           'unit_jobs', 'train_unit', 'select_runs', 'results_table', 'save_table', 'plot_results', 'plot_confusion']
 
 # %% ../nbs/30_benchmark.ipynb #5a452c8e
 def resolve_test_domains(ds: MultiDomainDataset, test_domains) -> list[str]:
@@ -43,53 +43,84 @@ def run_leave_one_domain_out(ds: MultiDomainDataset, run: RunRecord, algorithms:
                              test_domains="all", seeds: Sequence[int] = (0,), steps: int = 300,
                              hparams: dict | None = None, holdout: float = 0.2, device="cpu",
                              eval_every: int | None = None, save_checkpoints: bool = True, n_hparams: int = 1,
-                             hparams_seed: int = 0, loo_validation: bool = False) -> list[dict]:
+                             hparams_seed: int = 0, loo_validation: bool = False, jobs: int = 1) -> list[dict]:
     "Train every unit (algorithm x held-out domain x trial x seed) not finished yet; log its evaluations to `run`."
     from tqdm.auto import tqdm
     check_overrides(algorithms, hparams)
-    units = [(a, t, k, s) for a in algorithms for t in resolve_test_domains(ds, test_domains)
-             for k in range(n_hparams) for s in seeds]
+    todo = [j for j in unit_jobs(ds, algorithms, test_domains, n_hparams, seeds, loo_validation)
+            if not (run.dir/"units"/f"{j['name']}.done").exists()]
+    kw = dict(steps=steps, hparams=hparams, holdout=holdout, device=str(device), eval_every=eval_every,
+              hparams_seed=hparams_seed, ckpt_dir=str(run.dir/"checkpoints") if save_checkpoints else None)
+    with _job_runner(ds, jobs) as submit:
+        futures = [submit(j, kw) for j in todo]
+        # records are written in unit order whatever order the workers finish in: metrics.jsonl stays reproducible
+        for j, fut in tqdm(list(zip(todo, futures)), desc="units"):
+            done = fut.result()
+            if done["report"] is not None: run.write_json(f"reports/{j['name']}.json", done["report"])
+            for m, v, t in done["records"]: run.log(m, v, **j["tags"], **t)
+            atomic_write_text(run.dir/"units"/f"{j['name']}.done", "")
+    return [json.loads((run.dir/"reports"/f"{j['name']}.json").read_text())["result"]
+            for j in unit_jobs(ds, algorithms, test_domains, n_hparams, seeds, False)]
+
+def unit_jobs(ds: MultiDomainDataset, algorithms, test_domains, n_hparams: int, seeds, loo_validation: bool) -> list[dict]:
+    "The units of a run in order (with `loo_validation`, each unit's leave-one-more-domain-out trainings first)."
     out = []
-    for alg_name, test_domain, trial, seed in tqdm(units, desc="units"):
-        if loo_validation:
-            for v in [d for d in ds.domains if d != test_domain]:
-                _loo_unit(ds, run, alg_name, test_domain, v, trial, seed, steps, hparams, holdout, device, hparams_seed)
-        tags = dict(algorithm=alg_name, dataset=ds.name, test_domain=test_domain, trial=trial, seed=seed)
-        name = f"{alg_name}_{test_domain}_trial{trial}_seed{seed}".replace(" ", "_")
-        marker = run.dir/"units"/f"{name}.done"
-        if marker.exists():
-            out.append(json.loads((run.dir/"reports"/f"{name}.json").read_text())["result"]); continue
-        splits = split_domains(ds, [test_domain], holdout=holdout, seed=seed)
-        hp = unit_hparams(alg_name, trial, hparams, hparams_seed)
-        alg = build_algorithm(alg_name, ds.num_classes, hp, seed=seed)
-        alg.prepare(splits, ds.classes)
-        buffer = []
-        evals = fit(alg, splits, steps, device=device, seed=seed, eval_every=eval_every,
-                    log=lambda m, v, **t: buffer.append((m, v, t)), progress=False)
-        held = evals[(test_domain, "in")]
-        rep = classification_report(held["y_true"], held["y_pred"], labels=range(ds.num_classes),
-                                    target_names=ds.classes, output_dict=True, zero_division=0)
-        result = {**tags, "acc": held["acc"], "macro_f1": held["macro_f1"],
-                  "y_true": held["y_true"].tolist(), "y_pred": held["y_pred"].tolist()}
-        if save_checkpoints: save_algorithm(alg, run.dir/"checkpoints"/f"{name}.pt", ds.classes, **tags)
-        run.write_json(f"reports/{name}.json", {**tags, "hparams": alg.hparams, "report": rep, "result": result})
-        for m, v, t in buffer: run.log(m, v, **tags, **t)
-        atomic_write_text(marker, "")
-        out.append(result)
+    for a in algorithms:
+        for t in resolve_test_domains(ds, test_domains):
+            for k in range(n_hparams):
+                for s in seeds:
+                    tags = dict(algorithm=a, dataset=ds.name, test_domain=t, trial=k, seed=s)
+                    name = f"{a}_{t}_trial{k}_seed{s}".replace(" ", "_")
+                    if loo_validation:
+                        out += [{"name": f"{name}_val{v}".replace(" ", "_"), "held_out": [t, v], "tags": {**tags, "val_domain": v},
+                                 "main": False} for v in ds.domains if v != t]
+                    out.append({"name": name, "held_out": [t], "tags": tags, "main": True})
     return out
 
-def _loo_unit(ds, run, alg_name, test_domain, val_domain, trial, seed, steps, hparams, holdout, device, hparams_seed):
-    "Train with `test_domain` and `val_domain` held out; log the final evaluation tagged `val_domain`."
-    tags = dict(algorithm=alg_name, dataset=ds.name, test_domain=test_domain, trial=trial, seed=seed, val_domain=val_domain)
-    marker = run.dir/"units"/f"{alg_name}_{test_domain}_trial{trial}_seed{seed}_val{val_domain}.done".replace(" ", "_")
-    if marker.exists(): return
-    splits = split_domains(ds, [test_domain, val_domain], holdout=holdout, seed=seed)
-    alg = build_algorithm(alg_name, ds.num_classes, unit_hparams(alg_name, trial, hparams, hparams_seed), seed=seed)
+def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | None, holdout: float, device: str,
+               eval_every: int | None, hparams_seed: int, ckpt_dir: str | None) -> dict:
+    "Train one unit; returns its records and (main units) its report. Writes only its checkpoint."
+    tags = job["tags"]; alg_name, test_domain, seed = tags["algorithm"], tags["test_domain"], tags["seed"]
+    splits = split_domains(ds, job["held_out"], holdout=holdout, seed=seed)
+    alg = build_algorithm(alg_name, ds.num_classes, unit_hparams(alg_name, tags["trial"], hparams, hparams_seed), seed=seed)
     alg.prepare(splits, ds.classes)
-    buffer = []
-    fit(alg, splits, steps, device=device, seed=seed, log=lambda m, v, **t: buffer.append((m, v, t)), progress=False)
-    for m, v, t in buffer: run.log(m, v, **tags, **t)
-    atomic_write_text(marker, "")
+    records = []
+    evals = fit(alg, splits, steps, device=device, seed=seed, eval_every=eval_every if job["main"] else None,
+                log=lambda m, v, **t: records.append((m, v, t)), progress=False)
+    if not job["main"]: return {"records": records, "report": None}
+    held = evals[(test_domain, "in")]
+    rep = classification_report(held["y_true"], held["y_pred"], labels=range(ds.num_classes),
+                                target_names=ds.classes, output_dict=True, zero_division=0)
+    result = {**tags, "acc": held["acc"], "macro_f1": held["macro_f1"],
+              "y_true": held["y_true"].tolist(), "y_pred": held["y_pred"].tolist()}
+    if ckpt_dir: save_algorithm(alg, Path(ckpt_dir)/f"{job['name']}.pt", ds.classes, **tags)
+    return {"records": records, "report": {**tags, "hparams": alg.hparams, "report": rep, "result": result}}
+
+class _Lazy:
+    "The in-process path's stand-in for a future: `result()` runs the call."
+    def __init__(self, fn): self.fn = fn
+    def result(self): return self.fn()
+
+_WORKER_DS = None
+def _worker_init(ds, threads: int):
+    global _WORKER_DS
+    import torch
+    torch.set_num_threads(threads); _WORKER_DS = ds
+
+def _worker_train(job, kw): return train_unit(_WORKER_DS, job, **kw)
+
+@contextlib.contextmanager
+def _job_runner(ds, jobs: int):
+    "`submit(job, kw)` -> a future: in this process (jobs=1, lazily, in order) or in `jobs` spawned worker processes."
+    if jobs <= 1: yield lambda job, kw: _Lazy(lambda: train_unit(ds, job, **kw)); return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    # CPU threads split between workers: on a small machine 2 one-thread workers beat one two-thread process by ~30%
+    # for small models; more threads per process than cores makes torch's thread pools spin against each other
+    threads = max(1, len(os.sched_getaffinity(0)) // jobs) if hasattr(os, "sched_getaffinity") else 1
+    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(ds, threads))
+    try: yield lambda job, kw: ex.submit(_worker_train, job, kw)
+    finally: ex.shutdown(wait=True, cancel_futures=True)
 
 # %% ../nbs/30_benchmark.ipynb #2e5edba2
 SELECTION_METHODS = ("training_domain", "leave_one_domain_out", "oracle")

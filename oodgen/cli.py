@@ -14,8 +14,8 @@ from .core import atomic_write_text
 
 # %% auto #0
 __all__ = ['PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'find_stage', 'parse_value', 'notebook_parameters',
-           'check_parameters', 'default_run_name', 'run_stage', 'pipeline_steps', 'run_pipeline', 'grid_points',
-           'point_name', 'collect_sweep', 'run_sweep', 'render_readme', 'main']
+           'check_parameters', 'default_run_name', 'run_stage', 'pipeline_steps', 'worker_env', 'run_stage_process',
+           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep', 'render_readme', 'main']
 
 # %% ../nbs/90_cli.ipynb #a36bce08
 class CLIError(Exception):
@@ -88,8 +88,8 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
 # %% ../nbs/90_cli.ipynb #ce56b91b
 PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "stability_blur_mse.md")  # printed at the end
 
-def pipeline_steps(params: dict) -> list[tuple]:
-    "(stage, run name, {parameter: fn(done folders, pipeline root)}) for the journal's chain on `params['dataset']`."
+def pipeline_steps(params: dict) -> list:
+    "Steps `(stage, run name, {parameter: fn(done folders, pipeline root)})` of the journal's chain on `params['dataset']`; a list of steps is a group that may run at once."
     from oodgen.data.domains import DATASET_SPECS, DIGITS_DG_DOMAINS
     dataset = params.get("dataset", "digits_dg")
     domains = list(DIGITS_DG_DOMAINS if dataset == "digits_dg" else DATASET_SPECS[dataset].domains)
@@ -98,7 +98,7 @@ def pipeline_steps(params: dict) -> list[tuple]:
     gd = "rotated" if "rotated" in domains else domains[0]        # the held-out domain Grad-CAM looks at
     seed = (params.get("seeds") or [0])[0]
     teacher = params.get("teacher", "")
-    steps = [] if teacher else [("12_contrastive", f"stage1-{d}", {"test_domain": lambda done, root, d=d: d}) for d in domains]
+    steps = [] if teacher else [[("12_contrastive", f"stage1-{d}", {"test_domain": lambda done, root, d=d: d}) for d in domains]]
     steps.append(("13_distill", "13_distill", {"teacher": lambda done, root: teacher or str(root)}))
     ck = lambda alg: (lambda done, root: str(done["13_distill"]/"checkpoints"/f"{alg}_{gd}_trial0_seed{seed}.pt"))
     steps.append(("20_gradcam", "20_gradcam", {
@@ -106,20 +106,46 @@ def pipeline_steps(params: dict) -> list[tuple]:
         "teacher_checkpoint": lambda done, root: "" if teacher else str(root/f"stage1-{gd}"/"checkpoints"/"best.pt")}))
     return steps
 
+def worker_env(jobs: int) -> dict:
+    "Environment for one of `jobs` concurrent stage processes: the CPU threads split between them (unless set)."
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if jobs > 1 and "OMP_NUM_THREADS" not in os.environ:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        env["OMP_NUM_THREADS"] = str(max(1, cores // jobs))   # more threads than cores: torch's pools spin against each other
+    return env
+
+def run_stage_process(stage: str, params: dict, name: str, out: Path, jobs: int = 1) -> subprocess.CompletedProcess:
+    "`oodgen run` in a child process (for running stages at once); parameters passed as JSON."
+    args = [sys.executable, "-m", "oodgen.cli", "run", stage, "--out", str(out), "--name", name, "--quiet"]
+    for k, v in params.items(): args += ["-p", k, json.dumps(v)]
+    return subprocess.run(args, capture_output=True, text=True, env=worker_env(jobs))
+
 def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, params: dict | None = None,
-                 steps=None) -> Path:
-    "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs."
+                 steps=None, jobs: int = 1) -> Path:
+    "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter."
     params = dict(params or {}); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
-    for stage, run_name, links in (steps or pipeline_steps(params)):
-        nb = find_stage(stage); known = notebook_parameters(nb)
-        p = {k: v for k, v in params.items() if k in known}
-        p.update({k: fn(done, root) for k, fn in links.items()})
-        folder = root/run_name
-        if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
+    for item in (steps or pipeline_steps(params)):
+        group, todo = item if isinstance(item, list) else [item], []
+        for stage, run_name, links in group:
+            nb = find_stage(stage); known = notebook_parameters(nb)
+            p = {k: v for k, v in params.items() if k in known}
+            if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
+            p.update({k: fn(done, root) for k, fn in links.items()})
+            folder = root/run_name
+            if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
+            else: todo.append((nb.stem, run_name, p))
+        if jobs > 1 and len(todo) > 1:
+            def one(t):
+                print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
+                return t, run_stage_process(t[0], t[2], t[1], root, jobs)
+            with ThreadPoolExecutor(jobs) as ex: finished = list(ex.map(one, todo))
+            failed = [f"{t[1]}: {r.stderr.strip()[-800:]}" for t, r in finished if r.returncode != 0]
+            if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
         else:
-            print(f"[pipeline] {run_name} ({nb.stem}) -> {folder}", flush=True)
-            run_stage(nb.stem, p, name=run_name, out=root, progress=False)
-        done[run_name] = folder
+            for stage, run_name, p in todo:
+                print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
+                run_stage(stage, p, name=run_name, out=root, progress=False)
+        for _, run_name, _ in group: done[run_name] = root/run_name
     for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote
         for table in [t for pat in PIPELINE_TABLES for t in sorted(folder.glob(pat))]:
             print(f"\n[{run_name}] {table}\n{table.read_text(encoding='utf-8')}")
@@ -154,9 +180,7 @@ def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs:
     def one(point):
         folder = root/point_name(point)
         if (folder/"done").exists(): return f"skip {folder.name} (done)"
-        args = [sys.executable, "-m", "oodgen.cli", "run", nb.stem, "--out", str(root), "--name", folder.name, "--quiet"]
-        for k, v in {**(fixed or {}), **point}.items(): args += ["-p", k, json.dumps(v)]
-        r = subprocess.run(args, capture_output=True, text=True)
+        r = run_stage_process(nb.stem, {**(fixed or {}), **point}, folder.name, root, jobs)
         return f"{'ok  ' if r.returncode == 0 else 'FAIL'} {folder.name}" + ("" if r.returncode == 0 else f": {r.stderr.strip()[-500:]}")
     from tqdm.auto import tqdm
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
@@ -195,6 +219,7 @@ def main(argv=None):
     pl = sub.add_parser("pipeline", help="Stage 1 -> Stage 2 -> benchmark -> Grad-CAM, passing checkpoints on")
     pl.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     pl.add_argument("--name"); pl.add_argument("--out", default="runs")
+    pl.add_argument("--jobs", type=int, default=1, help="independent stages (Stage 1 per domain) and training units at once")
     sw = sub.add_parser("sweep", help="run a parameter grid in separate processes and collect one table")
     sw.add_argument("stage"); sw.add_argument("--grid", help="YAML file: name -> list of values")
     sw.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "V1,V2"),
@@ -209,7 +234,7 @@ def main(argv=None):
             d = run_stage(a.stage, _params(a.param), a.name, a.out, progress=not a.quiet)
             print(f"run folder: {d}")
         elif a.cmd == "pipeline":
-            print(f"pipeline folder: {run_pipeline(a.out, a.name, _params(a.param))}")
+            print(f"pipeline folder: {run_pipeline(a.out, a.name, _params(a.param), jobs=a.jobs)}")
         elif a.cmd == "sweep":
             grid = yaml.safe_load(Path(a.grid).read_text()) if a.grid else {}
             if a.grid and not isinstance(grid, dict): raise CLIError(f"{a.grid} must hold a mapping name -> list of values")

@@ -8,7 +8,7 @@ import datetime, json, os, platform, random, subprocess, sys, tempfile
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -82,7 +82,9 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> Any:
 # %% ../nbs/00_core.ipynb #7f3f3e51
 class Registry(dict):
     "A name -> constructor dict filled with `@registry.register(name)`; unknown names list the known ones."
-    def __init__(self, kind: str): super().__init__(); self.kind = kind
+    def __init__(self, kind: str, plugins: Sequence[str] = ()):
+        "`plugins`: modules that register more entries, imported the first time a name is missing."
+        super().__init__(); self.kind, self.plugins = kind, list(plugins)
     def register(self, name: str | None = None):
         def deco(fn):
             key = name or fn.__name__
@@ -93,6 +95,10 @@ class Registry(dict):
             self[key] = fn; return fn
         return deco
     def get(self, name: str):
+        if name not in self and self.plugins:
+            import importlib
+            for m in self.plugins: importlib.import_module(m)
+            self.plugins = []
         if name not in self:
             raise ValueError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self))}")
         return self[name]

@@ -86,6 +86,18 @@ class Stage1Teacher(nn.Module):
     def embed_images(self, x): return self.model.image_embedding(x)
     @torch.no_grad()
     def embed_texts(self, texts): return self.model.text_embedding(list(texts))
+    @torch.no_grad()
+    def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
+        "Image embeddings of a whole dataset from the on-disk `FeatureCache` (None: the image encoder was fine-tuned)."
+        # Stage 1 trains its heads on the frozen encoder's cached features, so going through the same cache gives the
+        # same embeddings and lets the per-domain teachers of one pipeline (same encoder) encode each image once.
+        ie = self.model.image_encoder
+        if ie.trainable: return None
+        from oodgen.encoders import FeatureCache, ImageFeatures
+        dev = next(self.model.parameters()).device
+        f = FeatureCache().image_features(ie, images, batch_size=batch_size, device=dev)
+        return torch.cat([self.model.image_embedding(feats=ImageFeatures(p.to(dev), None, None)).cpu()
+                          for p in f.pooled.split(1024)])
 
 # %% ../nbs/13_distill.ipynb #27d1508f
 _TEACHERS: dict = {}
@@ -140,17 +152,19 @@ class WithTeacher(Dataset):
     @property
     def targets(self): return self.base.targets
 
-_EMB_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_EMB_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # dataset -> {teacher -> embeddings}
 
 @torch.no_grad()
 def teacher_embeddings(teacher: nn.Module, base: Dataset, batch_size: int = 128) -> torch.Tensor:
     "Unit teacher image embeddings of every item of `base` (cached per dataset object and teacher)."
-    per = _EMB_CACHE.setdefault(base, {})
-    if id(teacher) not in per:
-        dev = next((b.device for b in teacher.buffers()), torch.device("cpu"))
-        per[id(teacher)] = torch.cat([teacher.embed_images(x.to(dev)).cpu()
-                                      for x, _ in DataLoader(base, batch_size=batch_size)])
-    return per[id(teacher)]
+    per = _EMB_CACHE.setdefault(base, weakref.WeakKeyDictionary())
+    if teacher not in per:
+        emb = teacher.embed_dataset(base, batch_size) if hasattr(teacher, "embed_dataset") else None
+        if emb is None:
+            dev = next((b.device for b in teacher.buffers()), torch.device("cpu"))
+            emb = torch.cat([teacher.embed_images(x.to(dev)).cpu() for x, _ in DataLoader(base, batch_size=batch_size)])
+        per[teacher] = emb
+    return per[teacher]
 
 def attach_teacher(ds: Dataset, teacher: nn.Module) -> Dataset:
     "The same (nested Subset / ConcatDataset) dataset, each item carrying its teacher embedding."
@@ -235,13 +249,12 @@ class RISE(Algorithm):
 @ALGORITHMS.register("ERM_AugMix")
 class ERMAugMix(ERM):
     "ERM on AugMix views (torchvision `AugMix`) with the Jensen-Shannon consistency loss (lambda 12)."
-    HPARAMS = {"jsd_weight": (12.0, None)}
-    def train_dataset(self, dataset):
-        from oodgen.data.shifts import AugMixDataset
-        return AugMixDataset(dataset)
+    # augmix_group: images sharing one op chain (mixing weights stay per image); 1 = per-image AugMix, as in the paper
+    HPARAMS = {"jsd_weight": (12.0, None), "augmix_group": (8, None)}
     def update(self, batch):
-        from oodgen.data.shifts import augmix_jsd_loss
-        (x, a1, a2), y = batch
+        from oodgen.data.shifts import augmix_batch, augmix_jsd_loss
+        x, y = batch      # the two AugMix views are made here, batched on the training device
+        a1, a2 = (augmix_batch(x, self.hparams["augmix_group"]) for _ in range(2))
         logits = self.network(torch.cat([x, a1, a2]))
         lc, l1, l2 = logits.chunk(3)
         ce = F.cross_entropy(lc, y); jsd = augmix_jsd_loss(lc, l1, l2, self.hparams["jsd_weight"])

@@ -13,11 +13,11 @@ from urllib.parse import urlparse
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from .core import Registry, load_checkpoint, save_checkpoint
-from .data.captions import dataset_fingerprint
+from .data.captions import ImagesOf, dataset_fingerprint
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'IMAGE_ENCODERS', 'CLIP_ARCHS', 'TEXT_ENCODERS',
@@ -26,7 +26,8 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'IMAGE_ENCO
            'efficientnet_lite0_weights', 'load_efficientnet_lite0', 'EfficientNetLite0Encoder', 'load_clip',
            'CLIPImageEncoder', 'create_image_encoder', 'masked_mean', 'TextEncoder', 'minilm_path', 'load_hf',
            'HFTextEncoder', 'CLIPTextEncoder', 'BiGRUTextEncoder', 'create_text_encoder', 'ProjectionHead',
-           'feature_cache_dir', 'TextFeatureBank', 'compute_image_features', 'compute_text_features', 'FeatureCache']
+           'feature_cache_dir', 'TextFeatureBank', 'compute_image_features', 'compute_text_features',
+           'in_memory_pieces', 'FeatureCache']
 
 # %% ../nbs/10_encoders.ipynb #ffc851c7
 def _to(t: torch.Tensor, *args, **kwargs) -> torch.Tensor:
@@ -527,6 +528,28 @@ def compute_text_features(encoder: TextEncoder, texts: Sequence[str], batch_size
 # %% ../nbs/10_encoders.ipynb #2f3b309b
 def _safe(name: str) -> str: return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
+def in_memory_pieces(ds) -> tuple[list, torch.Tensor, torch.Tensor] | None:
+    "`ds` (nested `Subset` / `ConcatDataset` / `ImagesOf`) as items of in-memory datasets (with an `images` tensor): (bases, base of each item, index in it), or None."
+    if isinstance(ds, ImagesOf): return in_memory_pieces(ds.ds)
+    if isinstance(ds, Subset):
+        if (r := in_memory_pieces(ds.dataset)) is None: return None
+        idx = torch.as_tensor(list(ds.indices), dtype=torch.long)
+        return r[0], r[1][idx], r[2][idx]
+    if isinstance(ds, ConcatDataset):
+        rs = [in_memory_pieces(d) for d in ds.datasets]
+        if any(r is None for r in rs): return None
+        bases, which, local = [], [], []
+        for b, w, l in rs:
+            ids = []
+            for x in b:
+                if not any(x is y for y in bases): bases.append(x)
+                ids.append(next(k for k, y in enumerate(bases) if x is y))
+            which.append(torch.as_tensor(ids, dtype=torch.long)[w]); local.append(l)
+        return bases, torch.cat(which), torch.cat(local)
+    if isinstance(getattr(ds, "images", None), torch.Tensor):
+        return [ds], torch.zeros(len(ds), dtype=torch.long), torch.arange(len(ds))
+    return None
+
 class FeatureCache:
     "Frozen-encoder features on disk, keyed by encoder, weights id, dataset fingerprint and transform."
     def __init__(self, root: str | os.PathLike | None = None, dtype: torch.dtype = torch.float16):
@@ -545,6 +568,13 @@ class FeatureCache:
     def image_features(self, encoder: ImageEncoder, images: Dataset, transform: str | None = None, **kw) -> ImageFeatures:
         "Features of every image in `images` (from disk when cached; computed and stored otherwise)."
         if encoder.trainable: raise ValueError(f"{encoder.name} is trainable: its features change, so they cannot be cached")
+        if transform is None and (segs := in_memory_pieces(images)) is not None and segs[0] != [images]:
+            # subsets / concatenations of in-memory domains: cache per whole domain, so that runs splitting the same
+            # domains differently (one Stage 1 run per held-out domain, the Stage 2 teachers) encode each image once
+            bases, which, local = segs
+            parts = [self.image_features(encoder, b, **kw) for b in bases]
+            pick = lambda a: torch.cat([a[w][l][None] for w, l in zip(which.tolist(), local.tolist())]) if len(which) else a[0][:0]
+            return ImageFeatures(pick([f.pooled for f in parts]), pick([f.tokens for f in parts]), parts[0].grid)
         transform = transform if transform is not None else repr(getattr(images, "transform", None))
         path, spec = self._key("image", encoder, dataset_fingerprint(images), transform)
         if (obj := self._load(path, spec)) is not None:
