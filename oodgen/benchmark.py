@@ -118,8 +118,9 @@ def _job_runner(ds, jobs: int):
     # CPU threads split between workers: on a small machine 2 one-thread workers beat one two-thread process by ~30%
     # for small models; more threads per process than cores makes torch's thread pools spin against each other
     threads = max(1, len(os.sched_getaffinity(0)) // jobs) if hasattr(os, "sched_getaffinity") else 1
-    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(ds, threads))
-    try: yield lambda job, kw: ex.submit(_worker_train, job, kw)
+    import oodgen.benchmark as mod   # the package's functions, not this notebook's copies (workers cannot import __main__)
+    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=mod._worker_init, initargs=(ds, threads))
+    try: yield lambda job, kw: ex.submit(mod._worker_train, job, kw)
     finally: ex.shutdown(wait=True, cancel_futures=True)
 
 # %% ../nbs/30_benchmark.ipynb #2e5edba2

@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #7ef3b862
 from __future__ import annotations
-import argparse, datetime, itertools, json, os, shutil, subprocess, sys
+import argparse, datetime, itertools, json, os, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -124,6 +124,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
                  steps=None, jobs: int = 1) -> Path:
     "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter."
     params = dict(params or {}); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
+    t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
     for item in (steps or pipeline_steps(params)):
         group, todo = item if isinstance(item, list) else [item], []
         for stage, run_name, links in group:
@@ -145,10 +146,12 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
             for stage, run_name, p in todo:
                 print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
                 run_stage(stage, p, name=run_name, out=root, progress=False)
+        if todo: print(f"[pipeline] {', '.join(t[1] for t in todo)} finished at {elapsed()}", flush=True)
         for _, run_name, _ in group: done[run_name] = root/run_name
     for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote
         for table in [t for pat in PIPELINE_TABLES for t in sorted(folder.glob(pat))]:
             print(f"\n[{run_name}] {table}\n{table.read_text(encoding='utf-8')}")
+    print(f"[pipeline] all steps done in {elapsed()}", flush=True)
     return root
 
 # %% ../nbs/90_cli.ipynb #9ab0140e

@@ -21,7 +21,7 @@ from .data.domains import DomainSplits
 __all__ = ['RISE_TEMPLATES', 'GENERIC_ANCHORS', 'kd_loss', 'absolute_distance_loss', 'relative_distance_loss',
            'class_prompt_name', 'CLIPTeacher', 'Stage1Teacher', 'register_teacher', 'teacher_dim', 'resolve_teacher',
            'WithTeacher', 'teacher_embeddings', 'attach_teacher', 'Student', 'RISE', 'ERMAugMix', 'student_vs_baseline',
-           'verdict_text']
+           'verdict_text', 'teacher_student_agreement', 'load_student']
 
 # %% ../nbs/13_distill.ipynb #4acfb9de
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float = 3.0) -> torch.Tensor:
@@ -283,3 +283,27 @@ def verdict_text(cmp, student: str = "RISE", baseline: str = "ERM") -> str:
     lines.append(f"{student} beats {baseline} beyond the seeds' spread on: {', '.join(better) or 'no domain'}; "
                  f"it is worse on: {', '.join(worse) or 'no domain'}; the rest are within the spread.")
     return " ".join(lines)
+
+# %% ../nbs/13_distill.ipynb #d86a64d0
+@torch.no_grad()
+def teacher_student_agreement(alg: "RISE", splits: DomainSplits, batch_size: int = 256) -> "pd.DataFrame":
+    "Per domain (held-out: its `in` split; training: `out` splits): teacher zero-shot and student accuracy, agreement."
+    import pandas as pd
+    if alg.teacher is None: raise RuntimeError("call RISE.prepare(splits, classes) first")
+    dev = alg.student.fc.weight.device; alg.eval(); rows = []
+    parts = [(d, "held-out", splits.ins[d]) for d in splits.test_domains] + [(d, "training", splits.outs[d]) for d in splits.train_domains]
+    for d, role, sub in parts:
+        ys, ps, ts = [], [], []
+        for x, y, t in DataLoader(attach_teacher(sub, alg.teacher), batch_size=batch_size):
+            ps.append(alg.predict(x.to(dev)).argmax(1).cpu()); ts.append((t.to(dev) @ alg.class_text.T).argmax(1).cpu()); ys.append(y)
+        y, p, t = torch.cat(ys), torch.cat(ps), torch.cat(ts)
+        rows.append({"domain": d, "role": role, "teacher_acc": (t == y).float().mean().item(),
+                     "student_acc": (p == y).float().mean().item(), "agreement": (p == t).float().mean().item()})
+    return pd.DataFrame(rows)
+
+def load_student(path, splits: DomainSplits, classes: Sequence[str], device="cpu") -> "RISE":
+    "A saved RISE student with its teacher attached (`prepare` re-run, the trained weights kept)."
+    from oodgen.algorithms import load_algorithm
+    alg = load_algorithm(path, device); sd = {k: v.clone() for k, v in alg.state_dict().items()}
+    alg.prepare(splits, classes); alg.load_state_dict(sd)      # prepare re-initialises the classifier from text
+    return alg.eval()

@@ -88,3 +88,18 @@ def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
     assert set(m.trial) == {0, 1} and set(m.val_domain.dropna()) == {"gray", "rotated", "inverted"}
     reps = [json.loads((d/"reports"/f"ERM_colored_trial{k}_seed0.json").read_text())["hparams"] for k in (0, 1)]
     assert reps[0]["lr"] == 1e-3 and reps[1]["lr"] != 1e-3          # trial 1 is a seeded random draw
+
+def test_pipeline_runs_a_group_of_stages_at_once_and_resumes(tmp_path, capsys):
+    "Grouped steps run as parallel `oodgen run` processes; the next step gets their folders; finished steps are skipped."
+    from oodgen.cli import run_pipeline
+    fixed = {"seeds": [0], "steps": 5, "eval_every": 0}
+    grp = [("30_benchmark", f"erm-{d}", {"test_domains": lambda done, root, d=d: [d]}) for d in ("gray", "colored")]
+    after = ("30_benchmark", "after", {"test_domains": lambda done, root: [sorted(done)[0].split("-")[1]]})
+    root = run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
+    for name in ("erm-gray", "erm-colored", "after"): assert (root/name/"done").exists(), name
+    assert json.loads((root/"after"/"params.json").read_text())["test_domains"] == ["colored"]
+    assert json.loads((root/"erm-gray"/"params.json").read_text())["jobs"] == 2     # forwarded to stages with `jobs`
+    capsys.readouterr()
+    run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
+    out = capsys.readouterr().out
+    assert out.count("done already, skipped") == 3
