@@ -14,8 +14,9 @@ from .core import atomic_write_text
 
 # %% auto #0
 __all__ = ['PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'find_stage', 'parse_value', 'notebook_parameters',
-           'check_parameters', 'default_run_name', 'run_stage', 'pipeline_steps', 'worker_env', 'run_stage_process',
-           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep', 'render_readme', 'main']
+           'check_parameters', 'default_run_name', 'absolute_paths', 'run_stage', 'pipeline_steps', 'worker_env',
+           'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep',
+           'render_readme', 'main']
 
 # %% ../nbs/90_cli.ipynb #a36bce08
 class CLIError(Exception):
@@ -65,12 +66,20 @@ def check_parameters(params: dict, known: dict, stage: str):
 def default_run_name(stage: str) -> str:
     return f"{stage}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
+def absolute_paths(params: dict) -> dict:
+    "Values that name existing relative paths (`runs/x/best.pt`, `./data`, `~/...`) made absolute: notebooks run in `nbs/`."
+    def fix(v):
+        if isinstance(v, str) and (os.sep in v or v.startswith((".", "~"))) and Path(v).expanduser().exists():
+            return str(Path(v).expanduser().resolve())
+        return v
+    return {k: fix(v) for k, v in params.items()}
+
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
               progress: bool = True, log_output: bool = False) -> Path:
     "Execute a stage notebook with papermill into `out/name/`; returns the run folder."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
-    nb = find_stage(stage); stage = nb.stem; params = dict(params or {})
+    nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
     check_parameters(params, notebook_parameters(nb), stage)
     run_dir = (Path(out)/(name or default_run_name(stage))).resolve()
     run_dir.mkdir(parents=True, exist_ok=True); (run_dir/"done").unlink(missing_ok=True)
@@ -86,7 +95,7 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     return run_dir
 
 # %% ../nbs/90_cli.ipynb #ce56b91b
-PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "stability_blur_mse.md")  # printed at the end
+PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "teacher_vs_student.md", "stability_blur_mse.md")  # printed at the end
 
 def pipeline_steps(params: dict) -> list:
     "Steps `(stage, run name, {parameter: fn(done folders, pipeline root)})` of the journal's chain on `params['dataset']`; a list of steps is a group that may run at once."

@@ -175,14 +175,17 @@ def attach_teacher(ds: Dataset, teacher: nn.Module) -> Dataset:
 # %% ../nbs/13_distill.ipynb #1abaff2f
 class Student(nn.Module):
     "Image encoder -> projector (to the teacher's dim) -> linear classifier; forward gives (embedding, logits)."
-    def __init__(self, backbone: str, num_classes: int, embed_dim: int, pretrained: bool = False):
+    def __init__(self, backbone: str, num_classes: int, embed_dim: int, pretrained: bool = False, input_size: int = 0):
+        "`input_size`: the encoder's input resolution (0: its default, e.g. 224); ignored by `small_cnn`."
         super().__init__()
         if backbone == "small_cnn":
             cnn = SmallCNN(num_classes); self.encoder = nn.Sequential(cnn.normalize, cnn.features, cnn.pool, nn.Flatten())
             dim = cnn.head[1].in_features
         else:
             from oodgen.encoders import create_image_encoder
-            self.encoder = create_image_encoder(backbone, pretrained=pretrained, trainable=True); dim = self.encoder.dim
+            self.encoder = create_image_encoder(backbone, pretrained=pretrained, trainable=True,
+                                                **({"input_size": int(input_size)} if input_size else {}))
+            dim = self.encoder.dim
         self.projector = nn.Linear(dim, embed_dim)
         self.fc = nn.Linear(embed_dim, num_classes)
     def features(self, x):
@@ -196,6 +199,7 @@ class Student(nn.Module):
 class RISE(Algorithm):
     "Distil a teacher into a plain image student with RISE's KD, CE, absolute and relative distance losses."
     HPARAMS = {"backbone": ("small_cnn", None), "pretrained": (False, None), "teacher": ("", None),
+               "input_size": (0, None),  # student encoder input size (0: the encoder's default)
                "embed_dim": (0, None),   # 0: the teacher's; saved with the checkpoint so reloading needs no teacher
                "lr": (1e-3, lambda r: float(10**r.uniform(-4.5, -2.5))),
                "weight_decay": (0.0, lambda r: float(10**r.uniform(-6, -2))),
@@ -207,7 +211,8 @@ class RISE(Algorithm):
     def __init__(self, num_classes, hparams=None):
         super().__init__(num_classes, hparams)
         if not self.hparams["embed_dim"]: self.hparams["embed_dim"] = teacher_dim(self.hparams["teacher"])
-        self.student = Student(self.hparams["backbone"], num_classes, self.hparams["embed_dim"], self.hparams["pretrained"])
+        self.student = Student(self.hparams["backbone"], num_classes, self.hparams["embed_dim"], self.hparams["pretrained"],
+                               self.hparams["input_size"])
         self.optimizer = torch.optim.Adam(self.student.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"])
         self.teacher = None
     def prepare(self, splits: DomainSplits, classes: Sequence[str]):

@@ -17,7 +17,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from .core import Registry, load_checkpoint, save_checkpoint
-from .data.captions import ImagesOf, dataset_fingerprint
+from .data.captions import ConcatImages, ImagesOf, dataset_fingerprint
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'IMAGE_ENCODERS', 'CLIP_ARCHS', 'TEXT_ENCODERS',
@@ -529,14 +529,14 @@ def compute_text_features(encoder: TextEncoder, texts: Sequence[str], batch_size
 def _safe(name: str) -> str: return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 def in_memory_pieces(ds) -> tuple[list, torch.Tensor, torch.Tensor] | None:
-    "`ds` (nested `Subset` / `ConcatDataset` / `ImagesOf`) as items of in-memory datasets (with an `images` tensor): (bases, base of each item, index in it), or None."
+    "`ds` (nested `Subset` / `ConcatDataset` / `ConcatImages` / `ImagesOf`) as items of in-memory datasets (with an `images` tensor): (bases, base of each item, index in it), or None."
     if isinstance(ds, ImagesOf): return in_memory_pieces(ds.ds)
     if isinstance(ds, Subset):
         if (r := in_memory_pieces(ds.dataset)) is None: return None
         idx = torch.as_tensor(list(ds.indices), dtype=torch.long)
         return r[0], r[1][idx], r[2][idx]
-    if isinstance(ds, ConcatDataset):
-        rs = [in_memory_pieces(d) for d in ds.datasets]
+    if isinstance(ds, (ConcatDataset, ConcatImages)):
+        rs = [in_memory_pieces(d) for d in (ds.datasets if isinstance(ds, ConcatDataset) else ds.parts)]
         if any(r is None for r in rs): return None
         bases, which, local = [], [], []
         for b, w, l in rs:
