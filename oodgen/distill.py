@@ -132,11 +132,17 @@ def teacher_dim(spec: str) -> int:
 def resolve_teacher(spec: str, test_domains: Sequence[str] = (), device="cpu") -> nn.Module:
     "The teacher named `spec` for a run holding out `test_domains` (checked for leakage)."
     if not spec: raise ValueError("RISE needs a teacher: hparams['teacher'] = 'clip:ViT-B/16' or a Stage 1 checkpoint / run folder")
+    # Loading a teacher builds modules (random init, then the checkpoint): under a forked RNG, so that whether this
+    # process had the teacher cached already cannot change the seeded student built after it (units in any order
+    # or worker give the same results)
     if spec in _TEACHERS: t = _TEACHERS[spec]
-    elif spec.startswith("clip:"): t = _TEACHERS.setdefault(spec, CLIPTeacher(spec.split(":", 1)[1]))
+    elif spec.startswith("clip:"):
+        with torch.random.fork_rng(devices=[]): t = _TEACHERS.setdefault(spec, CLIPTeacher(spec.split(":", 1)[1]))
     else:
         f = _teacher_file(spec, test_domains[0] if len(test_domains) == 1 else None)
-        t = _TEACHERS.get(str(f)) or _TEACHERS.setdefault(str(f), Stage1Teacher(f))
+        if str(f) not in _TEACHERS:
+            with torch.random.fork_rng(devices=[]): _TEACHERS[str(f)] = Stage1Teacher(f)
+        t = _TEACHERS[str(f)]
     leaked = set(test_domains) & set(getattr(t, "train_domains", None) or ())
     if leaked:
         raise ValueError(f"teacher {spec!r} was trained on held-out domain(s) {sorted(leaked)}: its captions would leak "

@@ -58,3 +58,21 @@ def test_teacher_that_saw_the_test_domain_is_refused(tmp_path, teachers):
                    "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "5",
                    "--name", "leak", "--out", tmp_path, "--quiet", check=False)
     assert r.returncode != 0 and "held-out domain(s) ['colored']" in r.stderr, r.stderr
+
+
+def test_unit_result_does_not_depend_on_teachers_already_loaded(tmp_path, teachers):
+    "Loading a teacher must not consume the seeded RNG: the same unit gives the same student first or later in a process."
+    import shutil
+    import oodgen.distill as distill
+    from oodgen.benchmark import train_unit, unit_jobs
+    from oodgen.data.domains import DigitsDG
+    (tmp_path/"stage1-colored"/"checkpoints").mkdir(parents=True)
+    shutil.copy(teachers["clean"], tmp_path/"stage1-colored"/"checkpoints"/"best.pt")
+    ds = DigitsDG(domains=["gray", "colored", "rotated", "inverted"])
+    job = unit_jobs(ds, ["RISE"], ["colored"], 1, [0], False)[0]
+    kw = dict(steps=3, hparams={"teacher": str(tmp_path)}, holdout=0.2, device="cpu", eval_every=None, hparams_seed=0,
+              ckpt_dir=None)
+    for k in [k for k in distill._TEACHERS if str(tmp_path) in k]: del distill._TEACHERS[k]
+    first = train_unit(ds, job, **kw)        # loads the teacher
+    again = train_unit(ds, job, **kw)        # teacher cached
+    assert first["records"] == again["records"]
