@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_benchmark.ipynb #8ab82bd2
 from __future__ import annotations
-import contextlib, json, os
+import contextlib, json
 from pathlib import Path
 from typing import Sequence
 
@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.metrics import classification_report, confusion_matrix
 
 from .algorithms import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
-from .core import RunRecord, atomic_write_text
+from .core import RunRecord, atomic_write_text, threads_per_job
 from .data.domains import MultiDomainDataset, split_domains
 
 # %% auto #0
@@ -116,8 +116,7 @@ def _job_runner(ds, jobs: int):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     # CPU threads split between workers: on a small machine 2 one-thread workers beat one two-thread process by ~30%
-    # for small models; more threads per process than cores makes torch's thread pools spin against each other
-    threads = max(1, len(os.sched_getaffinity(0)) // jobs) if hasattr(os, "sched_getaffinity") else 1
+    threads = threads_per_job(jobs)
     import oodgen.benchmark as mod   # the package's functions, not this notebook's copies (workers cannot import __main__)
     ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=mod._worker_init, initargs=(ds, threads))
     try: yield lambda job, kw: ex.submit(mod._worker_train, job, kw)

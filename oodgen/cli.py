@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .core import atomic_write_text
+from .core import atomic_write_text, threads_per_job
 
 # %% auto #0
 __all__ = ['PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'find_stage', 'parse_value', 'notebook_parameters',
@@ -118,9 +118,7 @@ def pipeline_steps(params: dict) -> list:
 def worker_env(jobs: int) -> dict:
     "Environment for one of `jobs` concurrent stage processes: the CPU threads split between them (unless set)."
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    if jobs > 1 and "OMP_NUM_THREADS" not in os.environ:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        env["OMP_NUM_THREADS"] = str(max(1, cores // jobs))   # more threads than cores: torch's pools spin against each other
+    if jobs > 1 and "OMP_NUM_THREADS" not in os.environ: env["OMP_NUM_THREADS"] = str(threads_per_job(jobs))
     return env
 
 def run_stage_process(stage: str, params: dict, name: str, out: Path, jobs: int = 1) -> subprocess.CompletedProcess:

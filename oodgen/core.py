@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULT_DATA_ROOT', 'seed_everything', 'get_device', 'data_root', 'atomic_path', 'atomic_write_text',
-           'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info', 'RunRecord', 'read_metrics']
+__all__ = ['DEFAULT_DATA_ROOT', 'seed_everything', 'get_device', 'threads_per_job', 'data_root', 'atomic_path',
+           'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info', 'RunRecord',
+           'read_metrics']
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -39,6 +40,12 @@ def get_device(name: str = "auto") -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but torch sees no CUDA GPU here; pass device='cpu' or 'auto'")
     return dev
+
+def threads_per_job(jobs: int) -> int:
+    "CPU threads for each of `jobs` concurrent workers: the usable cores split evenly, at least 1."
+    # more threads than cores makes torch's thread pools spin against each other
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, jobs))
 
 # %% ../nbs/00_core.ipynb #99360977
 DEFAULT_DATA_ROOT = "~/.cache/oodgen/data"

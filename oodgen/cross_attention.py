@@ -174,11 +174,14 @@ def save_teacher(model: ImageTextMatcher, path, **extra) -> Path:
     return save_checkpoint({"config": model.config, "state_dict": model.state_dict(), **extra}, path)
 
 def load_teacher(path, map_location="cpu") -> ImageTextMatcher:
-    "Rebuild a Stage 1 teacher from a checkpoint written by `save_teacher` (in eval mode)."
-    ck = load_checkpoint(path, map_location)
+    "Rebuild a Stage 1 teacher (in eval mode) from a `save_teacher` file, or from that file's already loaded dict."
+    ck = path if isinstance(path, dict) else load_checkpoint(path, map_location)
     if not {"config", "state_dict"} <= set(ck):
-        raise ValueError(f"{path} is not a teacher checkpoint (keys: {sorted(ck)}); use runs/<stage1 run>/checkpoints/best.pt")
-    model = build_matcher(ck["config"])
+        raise ValueError(f"{path if not isinstance(path, dict) else 'this dict'} is not a teacher checkpoint "
+                         f"(keys: {sorted(ck)}); use runs/<stage1 run>/checkpoints/best.pt")
+    # the modules' random init is overwritten by the checkpoint: keep it off the global RNG, so that loading a
+    # teacher never changes what a seeded run draws after it
+    with torch.random.fork_rng(devices=[]): model = build_matcher(ck["config"])
     model.load_state_dict(ck["state_dict"])
     return model.eval()
 

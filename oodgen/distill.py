@@ -55,7 +55,8 @@ class CLIPTeacher(nn.Module):
     def __init__(self, arch: str = "ViT-B/16", path=None):
         super().__init__()
         from oodgen.encoders import load_clip
-        self.model, self.weights = load_clip(arch, pretrained=True, path=path)
+        with torch.random.fork_rng(devices=[]):   # random init overwritten by the weights: leave the global RNG alone
+            self.model, self.weights = load_clip(arch, pretrained=True, path=path)
         self.model.eval().requires_grad_(False); self.logit_scale = 100.0; self.train_domains = None
         self.register_buffer("mean", torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor((0.26862954, 0.26130258, 0.27577711)).view(1, 3, 1, 1))
@@ -74,8 +75,8 @@ class Stage1Teacher(nn.Module):
     def __init__(self, path):
         super().__init__()
         from oodgen.cross_attention import load_teacher
-        self.model = load_teacher(path).requires_grad_(False); self.weights = str(path)
         ck = load_checkpoint(path)
+        self.model = load_teacher(ck).requires_grad_(False); self.weights = str(path)
         self.train_domains = ck.get("train_domains")
         if self.train_domains is None and ck.get("dataset") and ck.get("test_domain"):   # older checkpoints
             from oodgen.data.domains import DATASET_SPECS, DIGITS_DG_DOMAINS
@@ -132,16 +133,13 @@ def teacher_dim(spec: str) -> int:
 def resolve_teacher(spec: str, test_domains: Sequence[str] = (), device="cpu") -> nn.Module:
     "The teacher named `spec` for a run holding out `test_domains` (checked for leakage)."
     if not spec: raise ValueError("RISE needs a teacher: hparams['teacher'] = 'clip:ViT-B/16' or a Stage 1 checkpoint / run folder")
-    # Loading a teacher builds modules (random init, then the checkpoint): under a forked RNG, so that whether this
-    # process had the teacher cached already cannot change the seeded student built after it (units in any order
-    # or worker give the same results)
+    # teachers load without touching the global RNG, so a seeded unit gives the same student whether or not this
+    # process had its teacher cached already
     if spec in _TEACHERS: t = _TEACHERS[spec]
-    elif spec.startswith("clip:"):
-        with torch.random.fork_rng(devices=[]): t = _TEACHERS.setdefault(spec, CLIPTeacher(spec.split(":", 1)[1]))
+    elif spec.startswith("clip:"): t = _TEACHERS.setdefault(spec, CLIPTeacher(spec.split(":", 1)[1]))
     else:
         f = _teacher_file(spec, test_domains[0] if len(test_domains) == 1 else None)
-        if str(f) not in _TEACHERS:
-            with torch.random.fork_rng(devices=[]): _TEACHERS[str(f)] = Stage1Teacher(f)
+        if str(f) not in _TEACHERS: _TEACHERS[str(f)] = Stage1Teacher(f)
         t = _TEACHERS[str(f)]
     leaked = set(test_domains) & set(getattr(t, "train_domains", None) or ())
     if leaked:

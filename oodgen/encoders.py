@@ -568,12 +568,15 @@ class FeatureCache:
     def image_features(self, encoder: ImageEncoder, images: Dataset, transform: str | None = None, **kw) -> ImageFeatures:
         "Features of every image in `images` (from disk when cached; computed and stored otherwise)."
         if encoder.trainable: raise ValueError(f"{encoder.name} is trainable: its features change, so they cannot be cached")
-        if transform is None and (segs := in_memory_pieces(images)) is not None and segs[0] != [images]:
+        if transform is None and (segs := in_memory_pieces(images)) is not None and segs[0][0] is not images:
             # subsets / concatenations of in-memory domains: cache per whole domain, so that runs splitting the same
             # domains differently (one Stage 1 run per held-out domain, the Stage 2 teachers) encode each image once
             bases, which, local = segs
             parts = [self.image_features(encoder, b, **kw) for b in bases]
-            pick = lambda a: torch.cat([a[w][l][None] for w, l in zip(which.tolist(), local.tolist())]) if len(which) else a[0][:0]
+            def pick(arrays):
+                out = arrays[0].new_empty((len(which), *arrays[0].shape[1:]))
+                for k, a in enumerate(arrays): out[which == k] = a[local[which == k]]
+                return out
             return ImageFeatures(pick([f.pooled for f in parts]), pick([f.tokens for f in parts]), parts[0].grid)
         transform = transform if transform is not None else repr(getattr(images, "transform", None))
         path, spec = self._key("image", encoder, dataset_fingerprint(images), transform)

@@ -807,8 +807,9 @@ def augmix(x: torch.Tensor, augmenter=None) -> torch.Tensor:
     "AugMix one float image (C, H, W) in [0, 1] through torchvision's uint8 `AugMix`; float out."
     from torchvision.transforms import AugMix
     augmenter = augmenter or AugMix()
-    u8 = (x.clamp(0, 1) * 255 + 0.5).floor().to(torch.uint8)
-    return augmenter(u8).to(x.dtype) / 255
+    return augmenter(_to_uint8(x)).to(x.dtype) / 255
+
+def _to_uint8(x: torch.Tensor) -> torch.Tensor: return (x.clamp(0, 1) * 255 + 0.5).floor().to(torch.uint8)
 
 class AugMixDataset(Dataset):
     "Wrap a dataset of (image in [0, 1], label): yields `((clean, aug1, aug2), label)`; `seed` fixes each index's views."
@@ -832,8 +833,7 @@ def augmix_batch(x: torch.Tensor, group: int = 8, augmenter=None) -> torch.Tenso
     # is what makes ERM+AugMix the slowest baseline on CPU). `group=1` is per-image AugMix.
     from torchvision.transforms import v2
     augmenter = augmenter or v2.AugMix()
-    u8 = (x.clamp(0, 1) * 255 + 0.5).floor().to(torch.uint8)
-    return torch.cat([augmenter(g) for g in u8.split(max(1, int(group)))]).to(x.dtype) / 255
+    return torch.cat([augmenter(g) for g in _to_uint8(x).split(max(1, int(group)))]).to(x.dtype) / 255
 
 def _item_seed(seed: int, name: str, severity: int, index: int) -> int:
     "A stable 63-bit seed per (seed, name, severity, index)."
