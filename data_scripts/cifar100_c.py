@@ -1,4 +1,4 @@
-"""Download CIFAR-100-C into <root>/CIFAR-100-C/<corruption>.npy + labels.npy (read by oodgen.data.shifts.CIFARC).
+"""Download CIFAR-100-C into <root>/CIFAR-100-C/<corruption>.npy + labels.npy (read by oodgen.data.corruptions.CIFARC).
 
     python data_scripts/cifar100_c.py [--root DIR] [--url URL] [--archive CIFAR-100-C.tar]
 

@@ -1,4 +1,4 @@
-"""Download CIFAR-10-C into <root>/CIFAR-10-C/<corruption>.npy + labels.npy (read by oodgen.data.shifts.CIFARC).
+"""Download CIFAR-10-C into <root>/CIFAR-10-C/<corruption>.npy + labels.npy (read by oodgen.data.corruptions.CIFARC).
 
     python data_scripts/cifar10_c.py [--root DIR] [--url URL] [--archive CIFAR-10-C.tar]
 

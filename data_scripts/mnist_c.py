@@ -1,4 +1,4 @@
-"""Download MNIST-C into <root>/mnist_c/<corruption>/{train,test}_{images,labels}.npy (read by oodgen.data.shifts.MNISTC).
+"""Download MNIST-C into <root>/mnist_c/<corruption>/{train,test}_{images,labels}.npy (read by oodgen.data.corruptions.MNISTC).
 
     python data_scripts/mnist_c.py [--root DIR] [--url URL] [--archive mnist_c.zip]
 

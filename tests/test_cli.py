@@ -7,10 +7,10 @@ TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", 
         "-p", "dataset", "digits_dg"]
 
 def test_run_writes_a_complete_run_folder(tmp_path):
-    r = oodgen_cli("run", "30_benchmark", *TINY, "--name", "a", "--out", tmp_path, "--quiet")
+    r = oodgen_cli("run", "benchmark", *TINY, "--name", "a", "--out", tmp_path, "--quiet")
     d = tmp_path/"a"
     assert f"run folder: {d}" in r.stdout
-    for f in ["30_benchmark.ipynb", "params.json", "env.json", "metrics.jsonl", "done", "results_acc.csv",
+    for f in ["40_benchmark.ipynb", "params.json", "env.json", "metrics.jsonl", "done", "results_acc.csv",
               "results_acc.md", "results_macro_f1_training_domain.md", "figures/heldout_accuracy.png", "figures/confusion_ERM_colored.png",
               "checkpoints/ERM_colored_trial0_seed0.pt", "reports/ERM_colored_trial0_seed0.json", "units/ERM_colored_trial0_seed0.done", "results_acc_oracle.md"]:
         assert (d/f).exists(), f
@@ -32,20 +32,20 @@ def test_seeded_runs_give_identical_metrics(tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 def test_failing_cell_is_named_and_partial_notebook_kept(tmp_path):
-    r = oodgen_cli("run", "30_benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"nowhere",
+    r = oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"nowhere",
                    "--name", "bad", "--out", tmp_path, "--quiet", check=False)
     assert r.returncode != 0
     assert "failed in cell" in r.stderr and "data_scripts/pacs.py" in r.stderr, r.stderr
-    assert (tmp_path/"bad"/"30_benchmark.ipynb").exists() and not (tmp_path/"bad"/"done").exists()
+    assert (tmp_path/"bad"/"40_benchmark.ipynb").exists() and not (tmp_path/"bad"/"done").exists()
 
 def test_unknown_parameter_and_stage_are_clear_errors(tmp_path):
-    r = oodgen_cli("run", "30_benchmark", "-p", "datset", "pacs", "--out", tmp_path, check=False)
+    r = oodgen_cli("run", "benchmark", "-p", "datset", "pacs", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "no parameter(s) ['datset']" in r.stderr and "Traceback" not in r.stderr
     r = oodgen_cli("run", "benchmrk", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "unknown stage 'benchmrk'" in r.stderr
 
 def test_sweep_resumes_without_redoing_finished_points(tmp_path):
-    args = ["sweep", "30_benchmark", "-p", "seeds", "[0]", "-p", "steps", "5,10", "-p", "test_domains", "[colored]",
+    args = ["sweep", "benchmark", "-p", "seeds", "[0]", "-p", "steps", "5,10", "-p", "test_domains", "[colored]",
             "-p", "eval_every", "0", "--name", "s", "--out", tmp_path]
     oodgen_cli(*args)
     root = tmp_path/"s"
@@ -70,7 +70,7 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
             (tmp_path/"data"/"PACS"/d/c).mkdir(parents=True)
             for i in range(4):
                 Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path/"data"/"PACS"/d/c/f"{i}.jpg")
-    oodgen_cli("run", "30_benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"data", "-p", "image_size", "32",
+    oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"data", "-p", "image_size", "32",
                "-p", "steps", "4", "-p", "eval_every", "0", "-p", "seeds", "[0]", "-p", "test_domains", "[sketch]",
                "-p", "hparams", "{batch_size: 8}", "--name", "pacs", "--out", tmp_path, "--quiet")
     table = pd.read_csv(tmp_path/"pacs"/"results_acc.csv", index_col=0)
@@ -79,7 +79,7 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
     assert set(rep["report"]) >= {"dog", "elephant", "giraffe", "guitar", "horse", "house", "person"}
 
 def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
-    oodgen_cli("run", "30_benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "8",
+    oodgen_cli("run", "benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "8",
                "-p", "eval_every", "0", "-p", "n_hparams", "2", "-p", "loo_validation", "true",
                "--name", "loo", "--out", tmp_path, "--quiet")
     d = tmp_path/"loo"
@@ -91,10 +91,10 @@ def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
 
 def test_pipeline_runs_a_group_of_stages_at_once_and_resumes(tmp_path, capsys):
     "Grouped steps run as parallel `oodgen run` processes; the next step gets their folders; finished steps are skipped."
-    from oodgen.cli import run_pipeline
+    from oodgen.runs import run_pipeline
     fixed = {"seeds": [0], "steps": 5, "eval_every": 0}
-    grp = [("30_benchmark", f"erm-{d}", {"test_domains": lambda done, root, d=d: [d]}) for d in ("gray", "colored")]
-    after = ("30_benchmark", "after", {"test_domains": lambda done, root: [sorted(done)[0].split("-")[1]]})
+    grp = [("benchmark", f"erm-{d}", {"test_domains": lambda done, root, d=d: [d]}) for d in ("gray", "colored")]
+    after = ("benchmark", "after", {"test_domains": lambda done, root: [sorted(done)[0].split("-")[1]]})
     root = run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
     for name in ("erm-gray", "erm-colored", "after"): assert (root/name/"done").exists(), name
     assert json.loads((root/"after"/"params.json").read_text())["test_domains"] == ["colored"]

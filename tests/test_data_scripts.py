@@ -143,7 +143,7 @@ def test_interrupted_download_resumes(server, tmp_path):
     out = mod.prepare(tmp_path, url=url, md5=md5(data), block_size=2, quiet=True, retries=0)
     assert server.log[-1] == ("/CIFAR-10-C.tar", f"bytes={len(data) // 3}-")   # asked only for the rest
     assert not part.exists()
-    from oodgen.data.shifts import CIFARC
+    from oodgen.data.corruptions import CIFARC
     ds = CIFARC("fog", 4, root=tmp_path, block_size=2)
     assert len(ds) == 2 and ds[1][1] == 1 and round(float(ds[0][0].max()) * 255) == 9   # fog is corruption no. 9
 
@@ -187,7 +187,7 @@ def test_mnist_c_mnist_and_terra(server, tmp_path):
             files[f"mnist_c/{c}/{s}_labels.npy"] = npy(np.arange(n))
     z = make_zip(files)
     out = mc.prepare(tmp_path, url=server.serve("/mnist_c.zip", z), md5=md5(z), quiet=True)
-    from oodgen.data.shifts import MNISTC
+    from oodgen.data.corruptions import MNISTC
     assert len(MNISTC("mnist_c/stripe", "train", root=tmp_path)) == 3 and out == tmp_path / "mnist_c"
 
     mn = script("mnist")

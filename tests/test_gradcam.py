@@ -1,4 +1,4 @@
-"Grad-CAM stage: the 20_gradcam experiment end to end (tiny parameters) and the errors people meet first."
+"Grad-CAM stage: the gradcam (31_eval.stability) experiment end to end (tiny parameters) and the errors people meet first."
 import json
 from pathlib import Path
 
@@ -7,19 +7,20 @@ import pytest
 import torch
 import torch.nn as nn
 
-from oodgen.algorithms import SmallCNN, build_algorithm, create_classifier, save_algorithm
-from oodgen.gradcam import (blur, check_images, compute_cam, default_target_layer, heatmap_stability, saliency_model,
-                            smoothgrad, teacher_saliency_model)
+from oodgen.models.classifiers import create_classifier, SmallCNN
+from oodgen.train.loop import build_algorithm, save_algorithm
+from oodgen.eval.saliency import (check_images, compute_cam, default_target_layer, saliency_model, smoothgrad, teacher_saliency_model)
+from oodgen.eval.stability import blur, heatmap_stability
 
 REPO = Path(__file__).resolve().parents[1]
-NB = REPO/"nbs"/"20_gradcam.ipynb"
+NB = REPO/"nbs"/"31_eval.stability.ipynb"
 
 
 def run_stage(params: dict, out: Path) -> Path:
     "Run the stage with the `oodgen run` machinery when it exists, else papermill directly (cwd = nbs/)."
-    try: from oodgen.cli import run_stage as cli_run
+    try: from oodgen.runs import run_stage as cli_run
     except ImportError: cli_run = None
-    if cli_run is not None: return cli_run("20_gradcam", params, name="gc", out=out, progress=False)
+    if cli_run is not None: return cli_run("gradcam", params, name="gc", out=out, progress=False)
     import papermill as pm
     folder = out/"gc"
     pm.execute_notebook(str(NB), str(out/"gc.ipynb"), parameters={**params, "out_dir": str(folder)},
@@ -29,8 +30,8 @@ def run_stage(params: dict, out: Path) -> Path:
 
 def tiny_teacher(path: Path) -> Path:
     "A random-weight Stage 1 teacher (frozen resnet18 at 64 px + tiny BiGRU), saved as Stage 1 saves it."
-    from oodgen.cross_attention import ImageTextMatcher, save_teacher
-    from oodgen.encoders import create_image_encoder, create_text_encoder
+    from oodgen.models.cross_attention import ImageTextMatcher, save_teacher
+    from oodgen.models.encoders import create_image_encoder, create_text_encoder
     torch.manual_seed(0)
     t = ImageTextMatcher(create_image_encoder("resnet18", pretrained=False, trainable=False, input_size=64),
                          create_text_encoder("bigru", pretrained=False, trainable=False, hidden=16, emb_dim=32),
@@ -41,7 +42,7 @@ def tiny_teacher(path: Path) -> Path:
 def test_experiment_writes_tables_figures_and_metrics(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")   # the kernel's tensors are tiny: extra threads only contend
     # an (untrained) Stage 2 RISE student, saved as the benchmark saves it; reloading it needs no teacher
-    import oodgen.distill  # noqa: F401  (registers RISE)
+    import oodgen.train.distill  # noqa: F401  (registers RISE)
     stu = save_algorithm(build_algorithm("RISE", 10, {"embed_dim": 16}, seed=1), tmp_path/"student.pt")
     params = dict(seed=0, device="cpu", train_steps=20, n_images=6, n_road_images=3, n_figure_images=2,
                   sigmas=[1, 3], rotations=[20], colors=["invert"], corruptions=["gaussian_noise"], severities=[2],

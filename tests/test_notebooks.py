@@ -1,12 +1,12 @@
 """Every stage notebook's `parameters` cell is fully visible to papermill (a parse failure silently drops a knob)."""
 import ast, json
 import pytest
-from oodgen.cli import notebook_parameters, stage_notebooks
+from oodgen.runs import notebook_parameters, stage_notebooks
 
 STAGES = stage_notebooks()
 
 def test_there_are_stage_notebooks():
-    assert {"30_benchmark", "13_distill", "02_data.shifts"} <= set(STAGES)
+    assert {"40_benchmark", "24_train.distill", "03_data.corruptions", "23_train.contrastive", "31_eval.stability"} <= set(STAGES)
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_parameters_cell_parses(stage):

@@ -1,4 +1,4 @@
-"""oodgen.data.shifts: loaders for the released CIFAR-C / MNIST-C files (written here in the real layouts), the
+"""oodgen.data.corruptions: loaders for the released CIFAR-C / MNIST-C files (written here in the real layouts), the
 corrupted-dataset wrapper, fidelity to the reference corruption code, and the stage's papermill run."""
 import json, math
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from oodgen.data.domains import TensorDomain, dataset_targets
+from oodgen.data.domains import dataset_targets, TensorDomain
 from oodgen.data import shifts as S
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,12 +153,12 @@ def test_stage_notebook_runs(tmp_path):
     params = dict(corruptions=["gaussian_noise", "mnist_c/rotate"], severities=[1, 3], n_images=24, train_steps=3,
                   batch_size=16, photo_size=32)
     try:
-        from oodgen.cli import run_stage
-        run = run_stage("02_data.shifts", params, name="tiny", out=tmp_path, progress=False)
+        from oodgen.runs import run_stage
+        run = run_stage("corruptions", params, name="tiny", out=tmp_path, progress=False)
     except ImportError:
         import papermill as pm
         run = tmp_path / "tiny"
-        pm.execute_notebook(str(REPO / "nbs" / "02_data.shifts.ipynb"), str(tmp_path / "out.ipynb"), cwd=str(REPO / "nbs"),
+        pm.execute_notebook(str(REPO / "nbs" / "03_data.corruptions.ipynb"), str(tmp_path / "out.ipynb"), cwd=str(REPO / "nbs"),
                             parameters={**params, "out_dir": str(run)}, progress_bar=False)
     recs = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     accs = {(r["corruption"], r["severity"]) for r in recs if r["metric"] == "acc" and "corruption" in r}

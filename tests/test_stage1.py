@@ -1,4 +1,4 @@
-"""Stage 1 (12_contrastive) end to end through `oodgen run`: tiny parameters, the real offline encoders."""
+"""Stage 1 (23_train.contrastive) end to end through `oodgen run`: tiny parameters, the real offline encoders."""
 import json
 import pandas as pd
 import torch
@@ -9,9 +9,9 @@ TINY = ["-p", "limit", "16", "-p", "image_size", "64", "-p", "epochs", "2", "-p"
         "-p", "embed_dim", "32", "-p", "heads", "2", "-p", "device", "cpu"]
 
 def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(tmp_path):
-    oodgen_cli("run", "12_contrastive", *TINY, "-p", "cache_dir", tmp_path/"cache", "--name", "s1", "--out", tmp_path, "--quiet")
+    oodgen_cli("run", "contrastive", *TINY, "-p", "cache_dir", tmp_path/"cache", "--name", "s1", "--out", tmp_path, "--quiet")
     d = tmp_path/"s1"
-    for f in ["12_contrastive.ipynb", "params.json", "metrics.jsonl", "done", "test_retrieval.csv", "test_retrieval.md",
+    for f in ["23_train.contrastive.ipynb", "params.json", "metrics.jsonl", "done", "test_retrieval.csv", "test_retrieval.md",
               "figures/loss_curve.png", "figures/attention_maps.png", "checkpoints/best.pt", "checkpoints/last.pt"]:
         assert (d/f).exists(), f
     assert json.loads((d/"params.json").read_text())["limit"] == 16
@@ -29,7 +29,8 @@ def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(tmp_path):
     assert set(m[(m.split == "val") & (m.metric == "rsum")].epoch) == {0, 1}
     assert (m[(m.split == "train") & (m.metric == "loss")].value > 0).all()
 
-    from oodgen.contrastive import class_text_embeddings, load_teacher
+    from oodgen.models.cross_attention import load_teacher
+    from oodgen.train.contrastive import class_text_embeddings
     ck = torch.load(d/"checkpoints"/"best.pt", weights_only=True)
     assert ck["config"]["image_encoder"] == {"name": "efficientnet_lite0", "kwargs": {"input_size": 64}}
     assert ck["config"]["text_encoder"]["name"] == "minilm" and ck["classes"][7] == "seven"

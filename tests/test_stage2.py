@@ -1,4 +1,4 @@
-"""Stage 2 (13_distill) end to end on Digits-DG with a tiny Stage 1 teacher checkpoint."""
+"""Stage 2 (24_train.distill) end to end on Digits-DG with a tiny Stage 1 teacher checkpoint."""
 import json
 import pandas as pd
 import pytest
@@ -7,8 +7,8 @@ from conftest import oodgen_cli
 
 
 def tiny_teacher(path, train_domains):
-    from oodgen.cross_attention import ImageTextMatcher, save_teacher
-    from oodgen.encoders import create_image_encoder, create_text_encoder
+    from oodgen.models.cross_attention import ImageTextMatcher, save_teacher
+    from oodgen.models.encoders import create_image_encoder, create_text_encoder
     torch.manual_seed(0)
     ie = create_image_encoder("resnet18", pretrained=False, trainable=False, input_size=32)
     te = create_text_encoder("distilbert-base-uncased", pretrained=False, trainable=False,
@@ -24,7 +24,7 @@ def teachers(tmp_path_factory):
 
 
 def test_stage2_run_compares_student_with_erm(tmp_path, teachers):
-    oodgen_cli("run", "13_distill", "-p", "teacher", teachers["clean"], "-p", "algorithms", "[ERM, RISE]",
+    oodgen_cli("run", "distill", "-p", "teacher", teachers["clean"], "-p", "algorithms", "[ERM, RISE]",
                "-p", "test_domains", "[colored]", "-p", "seeds", "[0, 1]", "-p", "steps", "15",
                "--name", "s2", "--out", tmp_path, "--quiet")
     d = tmp_path/"s2"
@@ -46,7 +46,7 @@ def test_teacher_folder_of_per_domain_stage1_runs(tmp_path, teachers):
     import shutil
     (tmp_path/"t"/"stage1-colored"/"checkpoints").mkdir(parents=True)
     shutil.copy(teachers["clean"], tmp_path/"t"/"stage1-colored"/"checkpoints"/"best.pt")
-    oodgen_cli("run", "13_distill", "-p", "teacher", tmp_path/"t", "-p", "algorithms", "[RISE]",
+    oodgen_cli("run", "distill", "-p", "teacher", tmp_path/"t", "-p", "algorithms", "[RISE]",
                "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "5",
                "--name", "folder", "--out", tmp_path, "--quiet")
     rep = json.loads((tmp_path/"folder"/"reports"/"RISE_colored_trial0_seed0.json").read_text())
@@ -54,7 +54,7 @@ def test_teacher_folder_of_per_domain_stage1_runs(tmp_path, teachers):
 
 
 def test_teacher_that_saw_the_test_domain_is_refused(tmp_path, teachers):
-    r = oodgen_cli("run", "13_distill", "-p", "teacher", teachers["leaky"], "-p", "algorithms", "[RISE]",
+    r = oodgen_cli("run", "distill", "-p", "teacher", teachers["leaky"], "-p", "algorithms", "[RISE]",
                    "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "5",
                    "--name", "leak", "--out", tmp_path, "--quiet", check=False)
     assert r.returncode != 0 and "held-out domain(s) ['colored']" in r.stderr, r.stderr
@@ -63,7 +63,7 @@ def test_teacher_that_saw_the_test_domain_is_refused(tmp_path, teachers):
 def test_unit_result_does_not_depend_on_teachers_already_loaded(tmp_path, teachers):
     "Loading a teacher must not consume the seeded RNG: the same unit gives the same student first or later in a process."
     import shutil
-    import oodgen.distill as distill
+    import oodgen.train.distill as distill
     from oodgen.benchmark import train_unit, unit_jobs
     from oodgen.data.domains import DigitsDG
     (tmp_path/"stage1-colored"/"checkpoints").mkdir(parents=True)

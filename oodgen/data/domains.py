@@ -17,7 +17,7 @@ from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampl
 from torchvision import transforms as T
 from torchvision.transforms import functional as TF
 
-from ..core import Registry, data_root
+from ..core import data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DATASETS',

@@ -1,4 +1,4 @@
-"""Speed of every corruption in `oodgen.data.shifts`: 1,000 32x32 RGB images per corruption, batched.
+"""Speed of every corruption in `oodgen.data.corruptions`: 1,000 32x32 RGB images per corruption, batched.
 
     python tests/benchmarks/corruptions_speed.py [--n 1000] [--size 32] [--severity 3] [--device cpu] [--batch 1000]
 
@@ -9,7 +9,7 @@ import argparse, time
 
 import torch
 
-from oodgen.data.shifts import corrupt, corruption_names
+from oodgen.data.corruptions import corrupt, corruption_names
 
 
 def main(argv=None):

@@ -10,8 +10,8 @@ import torch
 from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from oodgen.algorithms import SmallCNN, create_classifier
-from oodgen.gradcam import compute_cam, saliency_model
+from oodgen.models.classifiers import create_classifier, SmallCNN
+from oodgen.eval.saliency import compute_cam, saliency_model
 
 
 def timed(fn) -> float:

@@ -9,10 +9,11 @@ import argparse, tempfile, time
 
 import torch
 
-from oodgen.contrastive import ContrastiveTrainer, TrainConfig, model_inputs, pair_data
-from oodgen.cross_attention import ImageTextMatcher
+from oodgen.train.contrastive import ContrastiveTrainer, model_inputs, pair_data, TrainConfig
+from oodgen.models.cross_attention import ImageTextMatcher
 from oodgen.data.captions import digits_caption_splits
-from oodgen.encoders import FeatureCache, create_image_encoder, create_text_encoder
+from oodgen.models.encoders import create_image_encoder, create_text_encoder
+from oodgen.models.feature_cache import FeatureCache
 
 
 def epoch_throughput(model, data, cfg) -> float:
