@@ -15,6 +15,7 @@ from sklearn.metrics import classification_report, confusion_matrix
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 from .core import atomic_write_text, RunRecord, threads_per_job
 from .data.domains import MultiDomainDataset, split_domains
+import oodgen.train.algorithms, oodgen.train.distill   # register ERM, ERM_AugMix, RISE (no plugin imports)
 
 # %% auto #0
 __all__ = ['SELECTION_METHODS', 'resolve_test_domains', 'unit_hparams', 'check_overrides', 'run_leave_one_domain_out',

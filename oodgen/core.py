@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #54cab6b0
 from __future__ import annotations
-import datetime, json, os, platform, random, subprocess, sys, tempfile
+import datetime, json, os, platform, random, subprocess, sys, tempfile, warnings
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -16,7 +16,7 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULT_DATA_ROOT', 'seed_everything', 'get_device', 'threads_per_job', 'data_root', 'atomic_path',
            'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info', 'RunRecord',
-           'read_metrics']
+           'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name']
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -151,6 +151,7 @@ class RunRecord:
         self.dir = Path(out_dir); self.dir.mkdir(parents=True, exist_ok=True)
         self.figures = self.dir/"figures"; self.figures.mkdir(exist_ok=True)
         self.metrics_path = self.dir/"metrics.jsonl"
+        _drop_torn_tail(self.metrics_path)
         if self.metrics_path.exists() and not resume:   # a fresh run in an old folder: keep the old records aside
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             os.replace(self.metrics_path, self.dir/f"metrics.{stamp}.jsonl.old")
@@ -178,10 +179,37 @@ class RunRecord:
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
         return path
 
+def _drop_torn_tail(path: Path):
+    "A kill during an append can leave a last line without its newline: cut it off (with a warning) so new records start clean."
+    if not path.exists() or path.stat().st_size == 0: return
+    data = path.read_bytes()
+    if data.endswith(b"\n"): return
+    keep = data[:data.rfind(b"\n") + 1]
+    warnings.warn(f"{path}: dropped a torn last record ({len(data) - len(keep)} bytes without a newline; the run was "
+                  f"killed while writing it)")
+    with atomic_path(path) as tmp: Path(tmp).write_bytes(keep)
+
 def read_metrics(path: str | os.PathLike):
-    "Read a `metrics.jsonl` (or a run folder holding one) into a DataFrame."
+    "Read a `metrics.jsonl` (or a run folder holding one) into a DataFrame; a torn line is skipped with a warning."
     import pandas as pd
     path = Path(path); path = path/"metrics.jsonl" if path.is_dir() else path
     if not path.exists(): raise FileNotFoundError(f"no metrics file at {path}; is this a run folder?")
-    rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    rows = []
+    for n, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not l.strip(): continue
+        try: rows.append(json.loads(l))
+        except json.JSONDecodeError: warnings.warn(f"{path}, line {n}: not a JSON record (a torn write?); skipped")
     return pd.DataFrame(rows)
+
+# %% ../nbs/00_core.ipynb #0ee1d8f8
+def stage1_dir(root: str | os.PathLike, test_domain: str) -> Path:
+    "The Stage 1 run folder for teachers that never saw `test_domain`: `<root>/stage1-<test_domain>`."
+    return Path(root)/f"stage1-{test_domain}"
+
+def best_checkpoint(run_dir: str | os.PathLike) -> Path:
+    "A training run's selected checkpoint (`checkpoints/best.pt`)."
+    return Path(run_dir)/"checkpoints"/"best.pt"
+
+def unit_name(algorithm: str, test_domain: str, trial: int, seed: int) -> str:
+    "A benchmark unit's name (its checkpoint is `checkpoints/<name>.pt`)."
+    return f"{algorithm}_{test_domain}_trial{trial}_seed{seed}".replace(" ", "_")

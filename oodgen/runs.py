@@ -10,13 +10,13 @@ from pathlib import Path
 
 import yaml
 
-from .core import atomic_write_text, threads_per_job
+from .core import atomic_write_text, best_checkpoint, stage1_dir, threads_per_job, unit_name
 
 # %% auto #0
-__all__ = ['STAGE_ALIASES', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage',
-           'parse_value', 'notebook_parameters', 'check_parameters', 'default_run_name', 'absolute_paths', 'run_stage',
-           'pipeline_steps', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name',
-           'collect_sweep', 'run_sweep']
+__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name',
+           'find_stage', 'parse_value', 'notebook_parameters', 'check_parameters', 'default_run_name', 'absolute_paths',
+           'module_namespace', 'experiment_notebook', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'worker_env',
+           'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -69,37 +69,83 @@ def notebook_parameters(nb_path: Path) -> dict:
     import papermill as pm
     return {k: v["default"] for k, v in pm.inspect_notebook(str(nb_path)).items()}
 
+RENAMED_PARAMETERS = {"seed": ("seeds", "a list, e.g. -p seeds '[0]'"), "test_domain": ("test_domains", "a list, e.g. -p test_domains '[rotated]'"),
+                      "train_steps": ("steps", "training steps"), "student": ("backbone", "the student's backbone")}
+
 def check_parameters(params: dict, known: dict, stage: str):
-    "Fail on parameter names the stage does not declare."
+    "Fail on parameter names the stage does not declare; an old name gets its new one."
+    for k in params:
+        if k in RENAMED_PARAMETERS and k not in known:
+            new, what = RENAMED_PARAMETERS[k]
+            raise CLIError(f"parameter {k!r} is now {new!r} ({what}), the same name in every stage")
     unknown = [k for k in params if k not in known]
     if unknown: raise CLIError(f"stage {stage} has no parameter(s) {unknown}; its parameters: {', '.join(known)}")
 
 # %% ../nbs/90_runs.ipynb #ea5b1b4c
 def default_run_name(stage: str) -> str:
-    return f"{stage}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    return f"{stage_short_name(stage)}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 def absolute_paths(params: dict) -> dict:
-    "Values that name existing relative paths (`runs/x/best.pt`, `./data`, `~/...`) made absolute: notebooks run in `nbs/`."
+    "Values that name existing relative paths (`runs/x/best.pt`, `./data`, `~/...`) made absolute: a run's working folder is its run folder."
     def fix(v):
         if isinstance(v, str) and (os.sep in v or v.startswith((".", "~"))) and Path(v).expanduser().exists():
             return str(Path(v).expanduser().resolve())
         return v
     return {k: fix(v) for k, v in params.items()}
 
+def module_namespace(module: str) -> dict:
+    "Every global of `oodgen.<module>` (imports and private helpers included): what its notebook's exported cells define."
+    import importlib
+    return {k: v for k, v in vars(importlib.import_module(f"oodgen.{module}")).items() if not k.startswith("__")}
+
+def _cell_flags(src: str) -> set[str]:
+    "nbdev directives of a cell (`#| export`, `#| experiment`, `#| hide`, ...)."
+    return {w for l in src.splitlines() if l.lstrip().startswith("#|") for w in l.lstrip()[2:].replace(":", " ").split()}
+
+def _top_imports(src: str) -> list[str]:
+    "The top-level import statements of a code cell (empty when it does not parse)."
+    import ast
+    try: tree = ast.parse(src)
+    except SyntaxError: return []
+    return [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+def experiment_notebook(nb_path: str | os.PathLike):
+    "The notebook `oodgen run` executes: the prose, the `parameters` cell and the `#| experiment` cells of a stage notebook, with its library code taken from the installed package in one cell. The inline tests and the `nbdev_export` cell are left out, so a run never rewrites the package and leaves no test files behind."
+    import nbformat
+    nb = nbformat.read(str(nb_path), as_version=4)
+    module = next((l.split()[-1] for c in nb.cells for l in c.source.splitlines() if l.startswith("#| default_exp")), None)
+    kept, imports, lib = [], [], None
+    for c in nb.cells:
+        flags = _cell_flags(c.source) if c.cell_type == "code" else set()
+        if c.cell_type == "markdown" or "parameters" in c.metadata.get("tags", []) or "experiment" in flags: kept.append(c)
+        elif c.cell_type == "code" and {"export", "exports"} & flags and module and lib is None:
+            lib = nbformat.v4.new_code_cell(""); kept.append(lib)
+        elif c.cell_type == "code" and not flags & {"hide", "export", "exports", "default_exp"}:
+            imports += [s for s in _top_imports(c.source) if s not in imports and "fastcore.test" not in s]
+    if lib is not None:
+        lib.source = "\n".join([f"# the library part of this notebook ({module}), as the installed package exports it",
+                                "from oodgen.runs import module_namespace",
+                                f"globals().update(module_namespace({module!r}))", *imports])
+    nb.cells = kept
+    return nb
+
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
               progress: bool = True, log_output: bool = False) -> Path:
-    "Execute a stage notebook with papermill into `out/name/`; returns the run folder."
+    "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
-    check_parameters(params, notebook_parameters(nb), stage)
+    defaults = notebook_parameters(nb)
+    check_parameters(params, defaults, stage)
     run_dir = (Path(out)/(name or default_run_name(stage))).resolve()
     run_dir.mkdir(parents=True, exist_ok=True); (run_dir/"done").unlink(missing_ok=True)
     params["out_dir"] = str(run_dir)
+    # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
+    atomic_write_text(run_dir/"params.json", json.dumps({**defaults, **params}, indent=2, default=str) + "\n")
     out_nb = run_dir/f"{stage}.ipynb"
     try:
-        pm.execute_notebook(str(nb), str(out_nb), parameters=params, cwd=str(nb.parent), kernel_name="python3",
-                            progress_bar=progress, log_output=log_output)
+        pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
+                            kernel_name="python3", progress_bar=progress, log_output=log_output)
     except PapermillExecutionError as e:
         raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                        f"  partial notebook: {out_nb}") from None
@@ -111,21 +157,36 @@ PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "
 
 def pipeline_steps(params: dict) -> list:
     "Steps `(stage, run name, {parameter: fn(done folders, pipeline root)})` of the journal's chain on `params['dataset']`; a list of steps is a group that may run at once."
-    from oodgen.data.domains import DATASET_SPECS, DIGITS_DG_DOMAINS
-    dataset = params.get("dataset", "digits_dg")
-    domains = list(DIGITS_DG_DOMAINS if dataset == "digits_dg" else DATASET_SPECS[dataset].domains)
+    from oodgen.data.domains import dataset_domains
+    domains = dataset_domains(params.get("dataset", "digits_dg"), params.get("data_root"))
     td = params.get("test_domains", "all")
     if td != "all": domains = [td] if isinstance(td, str) else list(td)
     gd = "rotated" if "rotated" in domains else domains[0]        # the held-out domain Grad-CAM looks at
     seed = (params.get("seeds") or [0])[0]
     teacher = params.get("teacher", "")
-    steps = [] if teacher else [[("23_train.contrastive", f"stage1-{d}", {"test_domain": lambda done, root, d=d: d}) for d in domains]]
+    steps = [] if teacher else [[("23_train.contrastive", stage1_dir("", d).name, {"test_domains": lambda done, root, d=d: [d]})
+                                 for d in domains]]
     steps.append(("24_train.distill", "distill", {"teacher": lambda done, root: teacher or str(root)}))
-    ck = lambda alg: (lambda done, root: str(done["distill"]/"checkpoints"/f"{alg}_{gd}_trial0_seed{seed}.pt"))
+    ck = lambda alg: (lambda done, root: str(done["distill"]/"checkpoints"/f"{unit_name(alg, gd, 0, seed)}.pt"))
     steps.append(("31_eval.stability", "gradcam", {
-        "test_domain": lambda done, root: gd, "erm_checkpoint": ck("ERM"), "student_checkpoint": ck("RISE"),
-        "teacher_checkpoint": lambda done, root: "" if teacher else str(root/f"stage1-{gd}"/"checkpoints"/"best.pt")}))
+        "test_domains": lambda done, root: [gd], "erm_checkpoint": ck("ERM"), "student_checkpoint": ck("RISE"),
+        "teacher_checkpoint": lambda done, root: "" if teacher else str(best_checkpoint(stage1_dir(root, gd)))}))
     return steps
+
+def ensure_teachers(root: str | os.PathLike, dataset: str, test_domains, params: dict | None = None,
+                    threads: int | None = None) -> Path:
+    "Make sure `root` holds a finished Stage 1 run per held-out domain (`stage1-<domain>`, trained without it); returns `root`, the teacher spec Stage 2 takes."
+    root = Path(root)
+    for d in test_domains:
+        if (stage1_dir(root, d)/"done").exists(): continue
+        old = os.environ.get("OMP_NUM_THREADS")
+        if threads: os.environ["OMP_NUM_THREADS"] = str(threads)      # the Stage 1 kernel's CPU threads
+        try: run_stage("contrastive", {**(params or {}), "dataset": dataset, "test_domains": [d]},
+                       name=stage1_dir(root, d).name, out=root, progress=False)
+        finally:
+            if old is None: os.environ.pop("OMP_NUM_THREADS", None)
+            else: os.environ["OMP_NUM_THREADS"] = old
+    return root
 
 def worker_env(jobs: int) -> dict:
     "Environment for one of `jobs` concurrent stage processes: the CPU threads split between them (unless set)."
@@ -144,7 +205,11 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
     "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter."
     params = dict(params or {}); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
     t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
-    for item in (steps or pipeline_steps(params)):
+    steps = steps or pipeline_steps(params)
+    stages = {st for item in steps for st, _, _ in (item if isinstance(item, list) else [item])}
+    known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
+    check_parameters(params, known, "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")")
+    for item in steps:
         group, todo = item if isinstance(item, list) else [item], []
         for stage, run_name, links in group:
             nb = find_stage(stage); known = notebook_parameters(nb)

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from oodgen.data.domains import dataset_targets, TensorDomain
-from oodgen.data import shifts as S
+from oodgen.data import corruptions as S
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,7 +150,7 @@ def test_cpu_generator_independent_of_image_device_and_batch_shape():
 
 
 def test_stage_notebook_runs(tmp_path):
-    params = dict(corruptions=["gaussian_noise", "mnist_c/rotate"], severities=[1, 3], n_images=24, train_steps=3,
+    params = dict(corruptions=["gaussian_noise", "mnist_c/rotate"], severities=[1, 3], n_images=24, steps=3,
                   batch_size=16, photo_size=32)
     try:
         from oodgen.runs import run_stage

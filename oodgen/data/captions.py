@@ -14,13 +14,13 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from ..core import data_root
-from .domains import DIGIT_NAMES, DigitsDG, image_transforms, load_image, split_domains
+from .domains import (DIGIT_NAMES, DIGIT_TEMPLATES, DigitsDG, MultiDomainDataset, get_dataset, image_transforms,
+                                 load_image, split_domains)
 
 # %% auto #0
-__all__ = ['DIGIT_TEMPLATES', 'ImageFiles', 'ImagesOf', 'dataset_fingerprint', 'CaptionPairs', 'read_flickr30k_csv',
-           'read_karpathy_json', 'read_coco_captions', 'records_to_pairs', 'flickr30k_pairs', 'coco_pairs',
-           'digits_domain_words', 'template_captions', 'labelled_caption_pairs', 'ConcatImages', 'concat_pairs',
-           'digits_caption_splits', 'caption_splits']
+__all__ = ['ImageFiles', 'ImagesOf', 'dataset_fingerprint', 'CaptionPairs', 'read_flickr30k_csv', 'read_karpathy_json',
+           'read_coco_captions', 'records_to_pairs', 'flickr30k_pairs', 'coco_pairs', 'template_captions',
+           'labelled_caption_pairs', 'ConcatImages', 'concat_pairs', 'labelled_caption_splits', 'caption_splits']
 
 # %% ../../nbs/06_data.captions.ipynb #fa2f4188
 class ImageFiles(Dataset):
@@ -192,21 +192,14 @@ def coco_pairs(root=None, split: str = "train2017", transform=None, max_images: 
     return records_to_pairs(read_coco_captions(ann), base/split, transform, f"coco-{split}", max_images)
 
 # %% ../../nbs/06_data.captions.ipynb #cfc16198
-DIGIT_TEMPLATES = ("a handwritten digit {}", "a photo of the number {}")
-_COLORS = ("red", "green", "blue")
-
-def digits_domain_words(domain: str, image: torch.Tensor) -> str:
-    "Words that describe a Digits-DG image's domain: 'in red', 'rotated', ... ."
-    if domain == "colored": return f"in {_COLORS[int(image.amax(dim=(1, 2)).argmax())]}"
-    return {"gray": "in white on black", "rotated": "rotated",
-            "inverted": "in dark ink on a light background"}[domain]
-
 def template_captions(classname: str, templates: Sequence[str] = DIGIT_TEMPLATES, words: str | None = None,
                       with_plain: bool = True) -> list[str]:
-    "Captions for a class: each template, plain and/or followed by domain `words`."
-    plain = [t.format(classname) for t in templates]
+    "Captions for a class: each template; domain `words` fill templates with a `{domain}` slot, or follow the others when none has one."
+    classname = classname.replace("_", " ")
+    plain = [t.format(classname) for t in templates if "{domain}" not in t]
     if not words: return plain
-    worded = [f"{c} {words}" for c in plain]
+    slotted = [t.format(classname, domain=words) for t in templates if "{domain}" in t]
+    worded = slotted or [f"{c} {words}" for c in plain]
     return plain + worded if with_plain else worded
 
 # %% ../../nbs/06_data.captions.ipynb #acf630bd
@@ -242,29 +235,30 @@ def concat_pairs(parts: Sequence[CaptionPairs], name: str = "pairs") -> CaptionP
                         name=name, labels=labels)
 
 # %% ../../nbs/06_data.captions.ipynb #2e95b004
-def digits_caption_splits(test_domain: str = "rotated", seed: int = 0, holdout: float = 0.2, limit: int = 0,
-                          domain_words: bool = True, templates: Sequence[str] = DIGIT_TEMPLATES) -> dict:
-    "Digits-DG template-caption pairs: {'train', 'val', 'test'} with `test_domain` held out (`limit` images per domain)."
-    dg = DigitsDG(seed=seed)
-    sp = split_domains(dg, [test_domain], holdout=holdout, seed=seed)
-    def pairs(d, idx):   # image id = 10000 * domain index + index in the domain: unique across splits
+def labelled_caption_splits(ds: MultiDomainDataset, test_domains: str | Sequence[str], seed: int = 0, holdout: float = 0.2,
+                            limit: int = 0, domain_words: bool = True) -> dict:
+    "Template-caption pairs of a labelled multi-domain dataset: {'train', 'val', 'test'} with `test_domains` held out (`limit` images per domain)."
+    test_domains = [test_domains] if isinstance(test_domains, str) else list(test_domains)
+    sp = split_domains(ds, test_domains, holdout=holdout, seed=seed)
+    stride = 10 ** max(4, len(str(max(len(x) for x in ds.datasets))))   # image id = stride * domain index + index
+    def pairs(d, idx):
         idx = list(idx)[:limit] if limit else list(idx)
-        words = (lambda x, d=d: digits_domain_words(d, x)) if domain_words else None
-        return labelled_caption_pairs(Subset(dg[d], idx), dg.classes, templates, words, name=d,
-                                      image_ids=[10_000 * dg.domains.index(d) + i for i in idx])
+        words = (lambda x, d=d: ds.domain_words(d, x)) if domain_words else None
+        return labelled_caption_pairs(Subset(ds[d], idx), ds.classes, ds.templates, words, name=d,
+                                      image_ids=[stride * ds.domains.index(d) + i for i in idx])
     out = {}
     for split, parts in [("train", [(d, sp.ins[d].indices) for d in sp.train_domains]),
                          ("val", [(d, sp.outs[d].indices) for d in sp.train_domains]),
-                         ("test", [(test_domain, range(len(dg[test_domain])))])]:
-        out[split] = concat_pairs([pairs(d, idx) for d, idx in parts], f"digits_dg-{split}")
-    out["classes"], out["templates"] = list(dg.classes), list(templates)
+                         ("test", [(d, range(len(ds[d]))) for d in sp.test_domains])]:
+        out[split] = concat_pairs([pairs(d, idx) for d, idx in parts], f"{ds.name}-{split}")
+    # the templates Stage 2 and zero-shot use: those without a domain slot (they never saw the held-out domains)
+    out["classes"], out["templates"] = list(ds.classes), [t for t in ds.templates if "{domain}" not in t]
+    out["train_domains"], out["test_domains"] = list(sp.train_domains), list(sp.test_domains)
     return out
 
-def caption_splits(dataset: str = "digits_dg", root=None, test_domain: str = "rotated", seed: int = 0,
-                   limit: int = 0, domain_words: bool = True, image_size: int = 224) -> dict:
-    "Stage 1 data by name: `digits_dg` (templates, offline), `flickr30k` or `coco` -> {'train', 'val', 'test', 'classes'}."
-    if dataset == "digits_dg":
-        return digits_caption_splits(test_domain, seed, limit=limit, domain_words=domain_words)
+def caption_splits(dataset: str = "digits_dg", root=None, test_domains: str | Sequence[str] = "rotated", seed: int = 0,
+                   limit: int = 0, domain_words: bool = True, image_size: int = 224, skip_corrupt: bool = False) -> dict:
+    "Stage 1 data: a caption corpus (`flickr30k`, `coco`) or any labelled multi-domain dataset (template captions) -> {'train', 'val', 'test', 'classes', ...}."
     tf = image_transforms(image_size)
     if dataset == "flickr30k":
         return {s: flickr30k_pairs(root, s, tf, limit, seed) for s in ("train", "val", "test")} | {"classes": None}
@@ -276,4 +270,8 @@ def caption_splits(dataset: str = "digits_dg", root=None, test_domain: str = "ro
                                              val.image_ids[lo:hi], name=n)
         return {"train": coco_pairs(root, "train2017", tf, limit), "val": sub(0, half, "coco-val"),
                 "test": sub(half, len(val.images), "coco-test"), "classes": None}
-    raise ValueError(f"unknown Stage 1 dataset {dataset!r}; known: digits_dg, flickr30k, coco")
+    try: ds = get_dataset(dataset, root, image_size=image_size, skip_corrupt=skip_corrupt)
+    except ValueError as e:
+        if not str(e).startswith("unknown dataset"): raise
+        raise ValueError(f"{e}; or a caption corpus: flickr30k, coco") from None
+    return labelled_caption_splits(ds, test_domains, seed, limit=limit, domain_words=domain_words)

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/01_data.domains.ipynb #d2a470a2
 from __future__ import annotations
+import hashlib, json, warnings
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,11 @@ from torchvision.transforms import functional as TF
 from ..core import data_root, Registry
 
 # %% auto #0
-__all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DATASETS',
-           'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images',
-           'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG',
-           'get_dataset', 'image_transforms', 'DomainSplits', 'split_domains', 'dataset_targets',
-           'class_weighted_sampler', 'plot_domains']
+__all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
+           'DATASETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain',
+           'find_corrupt_images', 'unreadable_images', 'MultiDomainDataset', 'FolderMultiDomainDataset',
+           'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms', 'get_dataset', 'dataset_domains',
+           'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -102,10 +103,33 @@ def find_corrupt_images(root: str | os.PathLike) -> list[Path]:
             except Exception: bad.append(p)
     return bad
 
+# %% ../../nbs/01_data.domains.ipynb #c25949eb
+def _check_cache_dir() -> Path:
+    "Where header-check results are cached: `$OODGEN_CACHE/image_checks`, else `~/.cache/oodgen/image_checks`."
+    return Path(os.environ.get("OODGEN_CACHE") or "~/.cache/oodgen").expanduser()/"image_checks"
+
+def _header_ok(p: Path) -> bool:
+    try:
+        with Image.open(p) as im: im.size; return True
+    except Exception: return False
+
+def unreadable_images(paths: Sequence[str | os.PathLike], cache: bool = True) -> list[Path]:
+    "The files among `paths` whose image header PIL cannot parse (a fast check, no decoding); results are cached per folder listing."
+    paths = [Path(p) for p in paths]
+    key = hashlib.sha1("\n".join(f"{p}|{s.st_size}|{s.st_mtime_ns}" for p in paths for s in [p.stat()]).encode()).hexdigest()
+    f = _check_cache_dir()/f"{key}.json"
+    if cache and f.exists(): return [Path(b) for b in json.loads(f.read_text())]
+    bad = [p for p in paths if not _header_ok(p)]
+    if cache:
+        try: f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps([str(b) for b in bad]))
+        except OSError as e: warnings.warn(f"cannot cache image checks in {f.parent} ({e}); checking again next time")
+    return bad
+
 # %% ../../nbs/01_data.domains.ipynb #c2022f0b
 class MultiDomainDataset:
     "A list of per-domain datasets sharing one class list."
     name: str = "custom"
+    templates: tuple = ("a photo of a {}.", "a {domain} of a {}.")   # caption templates for Stage 1 (class name, domain words)
     def __init__(self, domains: Sequence[str], classes: Sequence[str], datasets: Sequence[Dataset], name=None):
         self.domains, self.classes, self.datasets = list(domains), list(classes), list(datasets)
         if name: self.name = name
@@ -121,6 +145,9 @@ class MultiDomainDataset:
     def __repr__(self):
         sizes = ", ".join(f"{d}={len(x)}" for d, x in zip(self.domains, self.datasets))
         return f"{type(self).__name__}({self.name!r}, {self.num_classes} classes; {sizes})"
+    def domain_words(self, domain: str, image=None) -> str:
+        "Words for `domain` in a caption (`a {domain} of a dog.`); Digits-DG describes each image instead."
+        return domain.replace("_", " ")
 
 # %% ../../nbs/01_data.domains.ipynb #fa2d4789
 def _scan_domain(droot: Path, classes: Sequence[str], strict_classes: bool) -> list[tuple]:
@@ -139,7 +166,7 @@ class FolderMultiDomainDataset(MultiDomainDataset):
     "Domains from a DomainBed-layout folder; `domains`/`classes` default to the sub-folders found."
     def __init__(self, root: str | os.PathLike, domains: Sequence[str] | None = None,
                  classes: Sequence[str] | None = None, transform: Callable | None = None, name: str | None = None,
-                 strict_classes: bool = True, fix: str = "check the path"):
+                 strict_classes: bool = True, fix: str = "check the path", skip_corrupt: bool = False):
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"data folder {root} does not exist; {fix}")
@@ -153,22 +180,34 @@ class FolderMultiDomainDataset(MultiDomainDataset):
             classes = sorted({c.name for d in domains for c in (root/d).iterdir() if c.is_dir()})
         classes = list(classes)
         self.root = root
-        super().__init__(domains, classes, [ImageListDataset(_scan_domain(root/d, classes, strict_classes), transform)
+        samples = {d: _scan_domain(root/d, classes, strict_classes) for d in domains}
+        bad = set(unreadable_images([s for d in domains for s, _ in samples[d]]))
+        if bad and not skip_corrupt:
+            shown = "\n  ".join(map(str, sorted(bad)[:10])) + (f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else "")
+            raise CorruptImageError(f"{len(bad)} unreadable image file(s) under {root}:\n  {shown}\nreplace or delete "
+                                    f"them, or skip them with skip_corrupt=True (`-p skip_corrupt true`)")
+        if bad:
+            warnings.warn(f"skipping {len(bad)} unreadable image file(s) under {root} (skip_corrupt=True): "
+                          f"{', '.join(p.name for p in sorted(bad)[:5])}{' ...' if len(bad) > 5 else ''}")
+        super().__init__(domains, classes, [ImageListDataset([s for s in samples[d] if s[0] not in bad], transform)
                                             for d in domains], name=name or root.name)
 
-def benchmark_dataset(spec: DatasetSpec, root: str | os.PathLike | None = None, domains=None, transform=None):
+def benchmark_dataset(spec: DatasetSpec, root: str | os.PathLike | None = None, domains=None, transform=None,
+                      skip_corrupt: bool = False):
     "A DomainBed benchmark from `<data root>/<spec.folder>`, checked against the real domain and class names."
     for d in (domains or ()):
         if d not in spec.domains:
             raise ValueError(f"unknown domain {d!r} for {spec.name}; known: {', '.join(spec.domains)}")
     script = f"python data_scripts/{spec.name}.py --root {data_root(root)}"
     return FolderMultiDomainDataset(data_root(root)/spec.folder, domains or spec.domains, spec.classes, transform,
-                                    name=spec.name, fix=f"download it with `{script}`, or set OODGEN_DATA / root= "
+                                    name=spec.name, skip_corrupt=skip_corrupt, fix=f"download it with `{script}`, or set OODGEN_DATA / root= "
                                                          f"to the folder that holds {spec.folder}/")
 
 # %% ../../nbs/01_data.domains.ipynb #e2222673
 DIGITS_DG_DOMAINS = ("gray", "colored", "rotated", "inverted")
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+DIGIT_TEMPLATES = ("a handwritten digit {}", "a photo of the number {}")
+_COLORS = ("red", "green", "blue")
 _RGB = torch.eye(3)
 
 def _digits(size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,6 +238,7 @@ def digit_shift(x: torch.Tensor, y: torch.Tensor, domain: str, gen: torch.Genera
 class DigitsDG(MultiDomainDataset):
     "Offline Digits-DG from sklearn's handwritten digits: disjoint shards, one shift per domain, seeded."
     name = "digits_dg"
+    templates = DIGIT_TEMPLATES
     def __init__(self, root=None, domains: Sequence[str] = DIGITS_DG_DOMAINS, seed: int = 0, size: int = 32,
                  color_label_corr: float = 0.0, transform: Callable | None = None):
         for d in domains:
@@ -210,19 +250,10 @@ class DigitsDG(MultiDomainDataset):
         datasets = [TensorDomain(digit_shift(x[i], y[i], d, gen, color_label_corr), y[i], transform)
                     for d, i in zip(domains, shards)]
         super().__init__(domains, DIGIT_NAMES, datasets)
-
-# %% ../../nbs/01_data.domains.ipynb #01c9c087
-DATASETS = Registry("dataset")
-DATASETS.register("digits_dg")(DigitsDG)
-for _name, _spec in DATASET_SPECS.items():
-    DATASETS.register(_name)(lambda root=None, domains=None, transform=None, _spec=_spec:
-                             benchmark_dataset(_spec, root, domains, transform))
-
-def get_dataset(name: str, root: str | os.PathLike | None = None, **kwargs) -> MultiDomainDataset:
-    "A dataset by name (`digits_dg`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a folder path."
-    if name not in DATASETS and Path(name).expanduser().is_dir():
-        return FolderMultiDomainDataset(Path(name).expanduser(), **kwargs)
-    return DATASETS.get(name)(root=root, **kwargs)
+    def domain_words(self, domain: str, image=None) -> str:
+        "Words that describe a Digits-DG image's domain: 'in red', 'rotated', ... ."
+        if domain == "colored": return f"in {_COLORS[int(image.amax(dim=(1, 2)).argmax())]}"
+        return {"gray": "in white on black", "rotated": "rotated", "inverted": "in dark ink on a light background"}[domain]
 
 # %% ../../nbs/01_data.domains.ipynb #89c38c0e
 def image_transforms(size: int = 224, train: bool = False) -> Callable:
@@ -230,6 +261,33 @@ def image_transforms(size: int = 224, train: bool = False) -> Callable:
     if not train: return T.Compose([T.Resize((size, size)), T.ToTensor()])
     return T.Compose([T.RandomResizedCrop(size, scale=(0.7, 1.0)), T.RandomHorizontalFlip(),
                       T.ColorJitter(0.3, 0.3, 0.3, 0.3), T.RandomGrayscale(), T.ToTensor()])
+
+# %% ../../nbs/01_data.domains.ipynb #01c9c087
+DATASETS = Registry("dataset")
+DATASETS.register("digits_dg")(DigitsDG)
+for _name, _spec in DATASET_SPECS.items():
+    DATASETS.register(_name)(lambda root=None, domains=None, transform=None, skip_corrupt=False, _spec=_spec:
+                             benchmark_dataset(_spec, root, domains, transform, skip_corrupt))
+
+def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).expanduser().is_dir()
+
+def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
+                skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
+    "A dataset by name (`digits_dg`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
+    if not _is_folder(name) and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
+        raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
+                                f"(<folder>/<domain>/<class>/<image>) or a name: {', '.join(sorted(DATASETS))}")
+    if _is_folder(name): factory, kwargs = FolderMultiDomainDataset, {"root": Path(str(name)).expanduser(), **kwargs}
+    else: factory, kwargs = DATASETS.get(name), {"root": root, **kwargs}
+    if factory is DigitsDG: return factory(**kwargs)       # in memory, 32x32: encoders resize it themselves
+    if image_size and "transform" not in kwargs: kwargs["transform"] = image_transforms(image_size)
+    return factory(skip_corrupt=skip_corrupt, **kwargs)
+
+def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[str]:
+    "The domain names of a dataset (no images are read)."
+    if _is_folder(name): return sorted(p.name for p in Path(str(name)).expanduser().iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    if name == "digits_dg": return list(DIGITS_DG_DOMAINS)
+    return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
 
 # %% ../../nbs/01_data.domains.ipynb #2d171a6d
 @dataclass

@@ -16,7 +16,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 from ..models.classifiers import SmallCNN
 from .algorithms import ERM
 from .loop import Algorithm, ALGORITHMS, hparams_of
-from ..core import get_device, load_checkpoint
+from ..core import best_checkpoint, get_device, load_checkpoint, stage1_dir
 from ..data.domains import DomainSplits
 from ..models.classifiers import Student
 
@@ -82,8 +82,9 @@ class Stage1Teacher(nn.Module):
         self.model = load_teacher(ck).requires_grad_(False); self.weights = str(path)
         self.train_domains = ck.get("train_domains")
         if self.train_domains is None and ck.get("dataset") and ck.get("test_domain"):   # older checkpoints
-            from oodgen.data.domains import DATASET_SPECS, DIGITS_DG_DOMAINS
-            doms = DIGITS_DG_DOMAINS if ck["dataset"] == "digits_dg" else getattr(DATASET_SPECS.get(ck["dataset"]), "domains", ())
+            from oodgen.data.domains import dataset_domains
+            try: doms = dataset_domains(ck["dataset"])
+            except (ValueError, FileNotFoundError): doms = ()
             self.train_domains = [d for d in doms if d != ck["test_domain"]] or None
         self.logit_scale = float(self.model.scales()[0])
     @torch.no_grad()
@@ -114,8 +115,8 @@ def register_teacher(name: str, teacher: nn.Module) -> str:
 def _teacher_file(spec: str, test_domain: str | None) -> Path:
     p = Path(spec).expanduser()
     if p.is_dir():
-        looked = ([p/f"stage1-{test_domain}"/"checkpoints"/"best.pt", p/"checkpoints"/f"best_{test_domain}.pt"]
-                  if test_domain else []) + [p/"checkpoints"/"best.pt"]
+        looked = ([best_checkpoint(stage1_dir(p, test_domain)), p/"checkpoints"/f"best_{test_domain}.pt"]
+                  if test_domain else []) + [best_checkpoint(p)]
         for c in looked:
             if c.exists(): return c
         raise FileNotFoundError(f"no teacher checkpoint in {p} (looked for {', '.join(str(c.relative_to(p)) for c in looked)}); "
@@ -130,7 +131,7 @@ def teacher_dim(spec: str) -> int:
     "Embedding size of the teacher(s) named `spec` (for a folder of per-domain Stage 1 runs: any of them)."
     p = Path(spec).expanduser()
     if spec not in _TEACHERS and not spec.startswith("clip:") and p.is_dir():
-        runs = sorted(p.glob("stage1-*/checkpoints/best.pt"))
+        runs = sorted(p.glob(str(best_checkpoint(stage1_dir("", "*")))))
         if runs: spec = str(runs[0])
     return int(resolve_teacher(spec).embed_texts(["a"]).shape[-1])
 
@@ -148,7 +149,7 @@ def resolve_teacher(spec: str, test_domains: Sequence[str] = (), device="cpu") -
     leaked = set(test_domains) & set(getattr(t, "train_domains", None) or ())
     if leaked:
         raise ValueError(f"teacher {spec!r} was trained on held-out domain(s) {sorted(leaked)}: its captions would leak "
-                         f"test labels; train Stage 1 with those domains held out (oodgen run contrastive -p test_domain ...)")
+                         f"test labels; train Stage 1 with those domains held out (oodgen run contrastive -p test_domains ...)")
     return t.to(get_device(str(device)))
 
 # %% ../../nbs/24_train.distill.ipynb #e12d29fc

@@ -118,12 +118,14 @@ def fit(alg: Algorithm, splits: DomainSplits, steps: int, device="cpu", seed: in
 def save_algorithm(alg: Algorithm, path, classes: Sequence[str] = (), **extra):
     "Save an algorithm's name, hyperparameters, classes and weights atomically."
     name = next(k for k, v in ALGORITHMS.items() if v is type(alg))
-    return save_checkpoint({"algorithm": name, "num_classes": alg.num_classes, "hparams": alg.hparams,
+    return save_checkpoint({"algorithm": name, "module": type(alg).__module__, "num_classes": alg.num_classes, "hparams": alg.hparams,
                             "classes": list(classes), "state_dict": alg.state_dict(), **extra}, path)
 
 def load_algorithm(path, device="cpu") -> Algorithm:
     "Rebuild an algorithm saved by `save_algorithm` (in eval mode)."
     ck = load_checkpoint(path, map_location=device)
+    if ck["algorithm"] not in ALGORITHMS and ck.get("module", "").startswith("oodgen."):
+        import importlib; importlib.import_module(ck["module"])     # the module that defines (and registers) it
     alg = ALGORITHMS.get(ck["algorithm"])(ck["num_classes"], {**ck["hparams"], "pretrained": False})
     alg.load_state_dict(ck["state_dict"]); alg.classes = ck.get("classes", [])
     return alg.to(device).eval()

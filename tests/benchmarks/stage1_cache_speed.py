@@ -11,7 +11,8 @@ import torch
 
 from oodgen.train.contrastive import ContrastiveTrainer, model_inputs, pair_data, TrainConfig
 from oodgen.models.cross_attention import ImageTextMatcher
-from oodgen.data.captions import digits_caption_splits
+from oodgen.data.captions import labelled_caption_splits
+from oodgen.data.domains import DigitsDG
 from oodgen.models.encoders import create_image_encoder, create_text_encoder
 from oodgen.models.feature_cache import FeatureCache
 
@@ -36,7 +37,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32)
     a = ap.parse_args()
     torch.manual_seed(0)
-    pairs = digits_caption_splits("rotated", limit=a.limit)["train"]
+    pairs = labelled_caption_splits(DigitsDG(), "rotated", limit=a.limit)["train"]
     ie = create_image_encoder("efficientnet_lite0", trainable=False, input_size=a.image_size)
     te = create_text_encoder("minilm", trainable=False)
     cfg = TrainConfig(batch_size=a.batch_size, device="cpu")
