@@ -23,7 +23,7 @@ from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'WeightsNotFoundError', 'offline', 'reachable',
            'weights_error', 'download_timeout']
 
-# %% ../../nbs/10_models.weights.ipynb #929a5908
+# %% ../../nbs/10_models.weights.ipynb #e0f1b738
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 
