@@ -285,6 +285,11 @@ def test_mnist_c_random_ones_match_reference():
     from skimage import color
     hsv = color.rgb2hsv(color.gray2rgb(img)); hsv[:, :, 2] = np.clip(hsv[:, :, 2] + .5, 0, 1)
     assert np.abs(out("brightness") - np.clip(color.rgb2gray(color.hsv2rgb(hsv)), 0, 1)).max() < 1e-5
+    # shear (0.4, random sign): old skimage's AffineTransform(shear=c) matrix, centre (13.5, 13.5) kept fixed
+    sh = 0.4 * float(torch.randint(0, 2, (1,), generator=g())[0] * 2 - 1)
+    a1, a2, b1, b2 = 1.0, -np.sin(sh), 0.0, np.cos(sh)
+    aff = transform.AffineTransform(matrix=np.array([[a1, a2, 13.5 * (1 - a1 - a2)], [b1, b2, 13.5 * (1 - b1 - b2)], [0, 0, 1]]))
+    assert np.abs(out("shear") - np.clip(transform.warp(img, inverse_map=aff), 0, 1)).max() < 1e-5
     # spatter (mud, the released level 4 of corruptions.py)
     c = (0.65, 0.3, 1, 0.65, 1.5)
     liquid = gaussian(torch.randn((1, 1, 28, 28), generator=g())[0, 0].double().numpy() * c[1] + c[0], sigma=c[2])
