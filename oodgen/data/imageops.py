@@ -94,7 +94,8 @@ def gaussian_filter64(x: torch.Tensor, sigma: float, axes: Sequence[int] = (-2, 
     phi = np.exp(-0.5 / (sigma * sigma) * t ** 2); w = (phi / phi.sum()).tolist()     # scipy's _gaussian_kernel1d
     for ax in axes:
         n = y.shape[ax]
-        def tap(off): return y.index_select(ax, (torch.arange(n, device=y.device) + off).clamp(0, n - 1))
+        yp = y.index_select(ax, torch.arange(-r, n + r, device=y.device).clamp(0, n - 1))   # edge rows repeated
+        def tap(off): return yp.narrow(ax, r + off, n)
         a = tap(0) * w[r]
         for j in range(r, 0, -1): a = a + (tap(-j) + tap(j)) * w[r - j]      # scipy: outermost pair first
         y = a
