@@ -34,7 +34,7 @@ setuptools.setup(
     ],
     packages=setuptools.find_packages(include=["oodgen", "oodgen.*"]),
     include_package_data=True,
-    package_data={"oodgen": ["assets/*"]},
+    package_data={"oodgen": ["assets/*", "assets/frost/*"]},
     python_requires=f">={cfg['min_python']}",
     install_requires=requirements,
     extras_require={"dev": dev_requirements},

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_data.corruptions.ipynb #af85f88c
 from __future__ import annotations
-import math, os, zlib
+import math, os, warnings, zlib
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -14,19 +14,19 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..core import data_root, Registry
-from .domains import dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
-from .imageops import _affine_warp, _filter2d, _gauss_kernel, _item_seed, _motion_blur, _next_pow2, _on_rgb, _poisson, _rand, _randint, _randn, _scale, _sep_filter, _sign, _u8_floor, _u8_round, _uniform, canny, clipped_zoom, gaussian_filter, GRAY_WEIGHTS_CV, hsv_to_rgb, plasma_fractal, rgb_to_gray, rgb_to_hsv
+from .domains import _asset, dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
+from .imageops import _affine_warp, _filter2d, _gauss_kernel, _item_seed, _motion_blur, _next_pow2, _on_rgb, _poisson, _rand, _randint, _randn, _scale, _sep_filter, _sign, _u8_floor, _u8_round, _uniform, canny, canny_opencv, clipped_zoom, gaussian_filter, gaussian_filter64, GRAY_WEIGHTS_CV, hsv_to_rgb, plasma_fractal, rgb_to_gray, rgb_to_hsv
 
 # %% auto #0
 __all__ = ['CORRUPTIONS', 'CIFAR_C_CORRUPTIONS', 'CIFAR_C_EXTRA', 'MNIST_C_CORRUPTIONS', 'MNIST_C_RELEASED_SEVERITY',
            'CIFAR_C_FOLDERS', 'gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur',
-           'gaussian_blur', 'disk_kernel', 'defocus_blur', 'motion_blur', 'zoom_blur', 'frost_textures', 'frost', 'fog',
-           'snow', 'spatter', 'brightness', 'contrast', 'saturate', 'jpeg', 'jpeg_compression', 'pil_box_resize',
-           'pixelate', 'elastic_transform', 'mnistc_shot_noise', 'mnistc_impulse_noise', 'mnistc_glass_blur',
-           'mnistc_motion_blur', 'mnistc_shear', 'mnistc_scale', 'mnistc_rotate', 'mnistc_translate',
-           'mnistc_brightness', 'mnistc_stripe', 'mnistc_fog', 'mnistc_spatter', 'mnistc_dotted_line', 'mnistc_zigzag',
-           'mnistc_canny_edges', 'corruption_names', 'corrupt', 'plot_corruption_grid', 'CorruptedDataset', 'CIFARC',
-           'MNISTC']
+           'gaussian_blur', 'disk_kernel', 'defocus_blur', 'motion_blur', 'zoom_blur', 'frost_textures', 'frost_photos',
+           'frost', 'fog', 'snow', 'spatter', 'brightness', 'contrast', 'saturate', 'jpeg', 'jpeg_compression',
+           'pil_box_resize', 'pixelate', 'elastic_transform', 'mnistc_shot_noise', 'mnistc_impulse_noise',
+           'mnistc_glass_blur', 'mnistc_motion_blur', 'mnistc_shear', 'mnistc_scale', 'mnistc_rotate',
+           'mnistc_translate', 'mnistc_brightness', 'mnistc_stripe', 'mnistc_fog', 'mnistc_spatter',
+           'mnistc_dotted_line', 'mnistc_zigzag', 'mnistc_canny_edges', 'corruption_names', 'corrupt',
+           'plot_corruption_grid', 'CorruptedDataset', 'CIFARC', 'MNISTC']
 
 # %% ../../nbs/03_data.corruptions.ipynb #32242822
 CORRUPTIONS = Registry("corruption")
@@ -99,12 +99,17 @@ def _shuffle_pixels(x, d: int, iters: int, gen, swap: bool, coin: bool):
                 k += 1
     return torch.from_numpy(a).to(x).view(B, H, W, C).permute(0, 3, 1, 2).contiguous()
 
+def _exact_u8(x):
+    "Float64 copy of `x` with 8-bit levels made exact (float32 `k / 255` is a hair off `k / 255.`, which flips uint8 floors)."
+    v = x.double(); k = torch.round(v * 255)
+    return torch.where((v * 255 - k).abs() < 1e-3, k / 255, v)
+
 @CORRUPTIONS.register("glass_blur")
 def glass_blur(x, severity=1, gen=None):
     c = [(0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)][severity - 1]   # sigma, max_delta, iterations
     s = _scale(x, 32); sig, d = c[0] * s, max(1, round(c[1] * s))
-    x = _shuffle_pixels(_u8_floor(gaussian_filter(x, sig)), d, c[2], gen, swap=False, coin=False)
-    return gaussian_filter(x, sig).clamp(0, 1)
+    y = _shuffle_pixels(_u8_floor(gaussian_filter64(_exact_u8(x), sig)), d, c[2], gen, swap=False, coin=False)
+    return gaussian_filter64(y, sig).clamp(0, 1).to(x.dtype)      # float64: the uint8 floor as numpy's
 
 @CORRUPTIONS.register("gaussian_blur")
 def gaussian_blur(x, severity=1, gen=None):
@@ -178,18 +183,43 @@ def frost_textures(size: int = 256, n: int = 6, seed: int = 1234) -> torch.Tenso
         _FROST_CACHE[key] = tex.clamp(0, 1)
     return _FROST_CACHE[key]
 
+_FROST_PHOTOS: dict = {}
+
+def frost_photos(size: int = 32, folder=None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    "Reference frost photos (CIFAR scale, x size/32 above 32 px): zero-padded (6, 3, h, w) RGB and their (6, 2) sizes."
+    folder = Path(folder) if folder is not None else _asset("frost")
+    key = (int(size), str(folder))
+    if key not in _FROST_PHOTOS:
+        files = [folder / f"frost{i}.png" for i in range(1, 7)]
+        if not all(f.exists() for f in files): return None
+        ims = [torch.from_numpy(np.array(load_image(f))).permute(2, 0, 1).float() / 255 for f in files]
+        if size > 32:
+            ims = [F.interpolate(im[None], scale_factor=size / 32, mode="bilinear", align_corners=False)[0].clamp(0, 1)
+                   for im in ims]
+        hw = torch.tensor([im.shape[1:] for im in ims])
+        out = torch.zeros(len(ims), 3, int(hw[:, 0].max()), int(hw[:, 1].max()))
+        for o, im in zip(out, ims): o[:, :im.shape[1], :im.shape[2]] = im
+        _FROST_PHOTOS[key] = (out, hw)
+    return _FROST_PHOTOS[key]
+
 @CORRUPTIONS.register("frost")
-def frost(x, severity=1, gen=None):
+def frost(x, severity=1, gen=None, folder=None):
     c = [(1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45)][severity - 1]
     B, C, H, W = x.shape
-    tex = frost_textures(max(256, round(256 * max(H, W) / 32) if max(H, W) > 32 else 256)).to(x.device)
-    T = tex.shape[-1]
-    idx = _randint(gen, x, 0, 5, B)          # the reference draws randint(5): the first five textures
-    y0, x0 = _randint(gen, x, 0, T - H, B), _randint(gen, x, 0, T - W, B)
+    if C not in (1, 3): raise ValueError(f"frost needs RGB or grey images, got C={C}")
+    photos = frost_photos(max(H, W, 32), folder)
+    if photos is None:
+        warnings.warn("frost: the reference frost photos (oodgen/assets/frost/) are missing; using generated "
+                      "textures, which do not match CIFAR-10-C (reinstall oodgen with its package data)")
+        tex = frost_textures(max(256, round(256 * max(H, W) / 32) if max(H, W) > 32 else 256))
+        photos = (tex, torch.tensor([tex.shape[-2:]] * len(tex)))
+    tex, hw = photos[0].to(x.device), photos[1].to(x.device)
+    idx = _randint(gen, x, 0, 5, B)          # the reference draws randint(5): the first five photos
+    y0 = (_rand(gen, x, B) * (hw[idx, 0] - H)).long()   # randint(0, h - H) and randint(0, w - W)
+    x0 = (_rand(gen, x, B) * (hw[idx, 1] - W)).long()
     rows = y0[:, None] + torch.arange(H, device=x.device); cols = x0[:, None] + torch.arange(W, device=x.device)
-    crop = tex[idx[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    crop = tex[idx[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).to(x.dtype)
     if C == 1: crop = rgb_to_gray(crop)
-    elif C != 3: raise ValueError(f"frost needs RGB or grey images, got C={C}")
     return (c[0] * x + c[1] * crop).clamp(0, 1)
 
 @CORRUPTIONS.register("fog")
@@ -242,20 +272,20 @@ def _equalize_hist(img: torch.Tensor) -> torch.Tensor:
 
 def _spatter(x, c, gen, s, water_color, mud_color):
     B, C, H, W = x.shape
-    liquid = gaussian_filter(_randn(gen, x, B, 1, H, W) * c[1] + c[0], c[2] * s)
+    liquid = gaussian_filter64(_randn(gen, x, B, 1, H, W).double() * c[1] + c[0], c[2] * s)   # as numpy, bit for bit
     liquid = torch.where(liquid < c[3], torch.zeros_like(liquid), liquid)
     def colour(rgb):
         t = torch.tensor(rgb, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
         return t if C == 3 else rgb_to_gray(t) if C == 1 else None
     if c[5] == 0:   # water
-        lq = torch.floor(liquid.clamp(0, 1) * 255)[:, 0]
-        dist = _chamfer_distance(canny(lq, sigma=0, low=50, high=150, l1=True), 20)
+        lq = torch.remainder(torch.floor(liquid * 255), 256)[:, 0]          # astype(uint8) wraps, it does not clip
+        dist = _chamfer_distance(canny_opencv(lq, 50, 150), 20).to(x.dtype)
         box = torch.full((3, 3), 1 / 9, device=x.device)
         dist = _equalize_hist(torch.floor(_filter2d(dist, box)))
         emboss = torch.tensor([[-2., -1, 0], [-1, 1, 1], [0, 1, 2]], device=x.device)
         dist = torch.round(_filter2d(dist, emboss)).clamp(0, 255)
         dist = torch.floor(_filter2d(dist, box) + 0.5)
-        m = (lq * dist)[:, None]
+        m = (lq.to(x.dtype) * dist)[:, None]
         m = m / m.amax((2, 3), keepdim=True).clamp_min(1e-12) * c[4]
         return (x + m * colour(water_color)).clamp(0, 1)
     m = gaussian_filter((liquid > c[3]).to(x.dtype), c[4] * s)
@@ -376,10 +406,10 @@ def mnistc_impulse_noise(x, severity=3, gen=None):
 
 @_mnist("glass_blur")
 def mnistc_glass_blur(x, severity=3, gen=None):
-    c = [(0.5, 1, 1), (0.6, 1, 2), (0.7, 1, 2), (0.9, 2, 1), (1.0, 2, 2)][severity - 1]   # released: (0.7, 1, 2)
+    c = [(0.7, 1, 1), (0.4, 1, 1), (0.7, 1, 2), (0.7, 2, 2), (0.9, 2, 3)][severity - 1]   # released: (0.7, 1, 2)
     s = _scale(x, 28); sig, d = c[0] * s, max(1, round(c[1] * s))
-    x = _shuffle_pixels(_u8_floor(gaussian_filter(x, sig)), d, c[2], gen, swap=True, coin=True)
-    return gaussian_filter(x, sig).clamp(0, 1)
+    y = _shuffle_pixels(_u8_floor(gaussian_filter64(_exact_u8(x), sig, axes=(-2,))), d, c[2], gen, swap=True, coin=True)
+    return gaussian_filter64(y, sig, axes=(-2,)).clamp(0, 1).to(x.dtype)     # axis 0 only, as MNIST-C (see above)
 
 @_mnist("motion_blur")
 def mnistc_motion_blur(x, severity=3, gen=None):
@@ -436,7 +466,7 @@ def mnistc_stripe(x, severity=3, gen=None):
 
 @_mnist("fog")
 def mnistc_fog(x, severity=3, gen=None):
-    c = [(2., 1.7), (2.5, 1.5), (3., 1.4), (3.5, 1.3), (4., 1.2)][severity - 1]   # released: (3.0, 1.4)
+    c = [(1.5, 1.4), (2., 1.4), (3., 1.4), (4.5, 1.4), (7., 1.4)][severity - 1]   # released: (3.0, 1.4)
     B, C, H, W = x.shape; size = max(256, _next_pow2(max(H, W)))
     p = torch.cat([plasma_fractal(len(xb), size, c[1], gen, x)[:, None, :H, :W] for xb in x.split(32)])
     m = x.amax((1, 2, 3), keepdim=True)
@@ -444,7 +474,7 @@ def mnistc_fog(x, severity=3, gen=None):
 
 @_mnist("spatter")
 def mnistc_spatter(x, severity=3, gen=None):
-    c = [(0.65, 0.3, 2, 0.68, 1.0), (0.65, 0.3, 1.5, 0.66, 1.2), (0.65, 0.3, 1, 0.65, 1.5),
+    c = [(0.65, 0.3, 1, 0.68, 1.5), (0.65, 0.3, 1, 0.665, 1.5), (0.65, 0.3, 1, 0.65, 1.5),
          (0.67, 0.4, 1, 0.65, 1.5), (0.7, 0.45, 1, 0.64, 1.5)][severity - 1]    # released: (0.65, 0.3, 1, 0.65, 1.5)
     g = 63 / 255
     return _spatter(x, (*c, 1), gen, _scale(x, 28), None, (g, g, g))
@@ -499,10 +529,13 @@ def mnistc_zigzag(x, severity=3, gen=None):
 
 @_mnist("canny_edges")
 def mnistc_canny_edges(x, severity=3, gen=None):
-    c = [0.5, 0.75, 1.0, 1.5, 2.0][severity - 1]           # Gaussian sigma; released: 1 (skimage default)
+    keep, grow = [(0.6, 0), (0.3, 0), (0, 0), (0, 1), (0, 2)][severity - 1]   # released: the edges alone (sigma 1)
     B, C, H, W = x.shape
-    e = canny(x.reshape(B * C, H, W).float(), sigma=c * _scale(x, 28))
-    return e.view(B, C, H, W).to(x.dtype)
+    e = canny(x.reshape(B * C, H, W).float(), sigma=_scale(x, 28)).view(B, C, H, W).to(x.dtype)
+    if grow:                                 # thicker outline, grown into the background (not into the stroke)
+        k = max(1, round(grow * _scale(x, 28)))
+        e = torch.where(x < 0.5, F.max_pool2d(e, 2 * k + 1, 1, k), e)
+    return torch.maximum(e, keep * x)
 
 # %% ../../nbs/03_data.corruptions.ipynb #53b562c7
 def corruption_names(suite: str | Sequence[str] = "all") -> list[str]:

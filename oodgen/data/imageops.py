@@ -17,9 +17,9 @@ from ..core import data_root, Registry
 from .domains import dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
 
 # %% auto #0
-__all__ = ['GRAY_WEIGHTS', 'GRAY_WEIGHTS_CV', 'BBOX_COLUMNS', 'gaussian_filter', 'rgb_to_hsv', 'hsv_to_rgb', 'rgb_to_gray',
-           'clipped_zoom', 'motion_blur_kernel', 'plasma_fractal', 'canny', 'read_bboxes', 'crop_box',
-           'BBoxCropDataset', 'hsv_mask', 'mask_background']
+__all__ = ['GRAY_WEIGHTS', 'GRAY_WEIGHTS_CV', 'BBOX_COLUMNS', 'gaussian_filter', 'gaussian_filter64', 'rgb_to_hsv', 'hsv_to_rgb',
+           'rgb_to_gray', 'clipped_zoom', 'motion_blur_kernel', 'plasma_fractal', 'canny', 'canny_opencv',
+           'read_bboxes', 'crop_box', 'BBoxCropDataset', 'hsv_mask', 'mask_background']
 
 # %% ../../nbs/02_data.imageops.ipynb #5c7770da
 def _gdev(gen, x): return gen.device if gen is not None else x.device
@@ -84,6 +84,22 @@ def gaussian_filter(x: torch.Tensor, sigma: float, mode: str = "nearest", trunca
     "Gaussian blur of the last two dims, per channel, as `scipy.ndimage.gaussian_filter` (skimage's `gaussian`)."
     k = _gauss_kernel(sigma, truncate, x.device)
     return _sep_filter(x, k, k, mode)
+
+# %% ../../nbs/02_data.imageops.ipynb #6fcb7caa
+def gaussian_filter64(x: torch.Tensor, sigma: float, axes: Sequence[int] = (-2, -1), truncate: float = 4.0) -> torch.Tensor:
+    "Float64 Gaussian blur along `axes` (border `nearest`), bit for bit `scipy.ndimage.gaussian_filter`."
+    y = x.double()
+    if sigma <= 1e-15: return y
+    r = int(truncate * float(sigma) + 0.5); t = np.arange(-r, r + 1)
+    phi = np.exp(-0.5 / (sigma * sigma) * t ** 2); w = (phi / phi.sum()).tolist()     # scipy's _gaussian_kernel1d
+    for ax in axes:
+        n = y.shape[ax]
+        yp = y.index_select(ax, torch.arange(-r, n + r, device=y.device).clamp(0, n - 1))   # edge rows repeated
+        def tap(off): return yp.narrow(ax, r + off, n)
+        a = tap(0) * w[r]
+        for j in range(r, 0, -1): a = a + (tap(-j) + tap(j)) * w[r - j]      # scipy: outermost pair first
+        y = a
+    return y
 
 # %% ../../nbs/02_data.imageops.ipynb #8a440b47
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
@@ -193,6 +209,16 @@ def _sobel(img, axis: int):
     d, s = torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])
     return _sep_filter(img, d, s, "reflect") if axis == 0 else _sep_filter(img, s, d, "reflect")
 
+def _hysteresis(edges: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    "Grow the strong `edges` through 8-connected `keep` (weak) pixels until nothing changes; (N, H, W) bool."
+    edges, active = edges.clone(), torch.arange(edges.shape[0], device=edges.device)
+    while active.numel():   # only the images that still change are processed again
+        e, k = edges[active], keep[active]; prev = e
+        for _ in range(4): e = k & (F.max_pool2d(e[:, None].float(), 3, 1, 1)[:, 0] > 0)
+        edges[active] = e
+        active = active[(e != prev).flatten(1).any(1)]
+    return edges
+
 def canny(img: torch.Tensor, sigma: float = 1.0, low: float = 0.1, high: float = 0.2, l1: bool = False) -> torch.Tensor:
     "Canny edges of (N, H, W) images as `skimage.feature.canny` (bool (N, H, W)); `sigma=0` skips smoothing."
     N, H, W = img.shape
@@ -217,14 +243,29 @@ def canny(img: torch.Tensor, sigma: float = 1.0, low: float = 0.1, high: float =
     inner = torch.zeros_like(mag, dtype=torch.bool); inner[:, 1:-1, 1:-1] = True
     keep = (inner & (mag >= max(low, 1e-14)) & (n12 * w + n11 * (1 - w) <= mag)
             & (n22 * w + n21 * (1 - w) <= mag))
-    edges = keep & (mag >= high)
-    active = torch.arange(N, device=img.device)
-    while active.numel():   # hysteresis: grow strong edges through 8-connected weak ones, until nothing changes
-        e, k = edges[active], keep[active]; prev = e
-        for _ in range(4): e = k & (F.max_pool2d(e[:, None].float(), 3, 1, 1)[:, 0] > 0)
-        edges[active] = e
-        active = active[(e != prev).flatten(1).any(1)]
-    return edges
+    return _hysteresis(keep & (mag >= high), keep)
+
+# %% ../../nbs/02_data.imageops.ipynb #a5827818
+_TG22 = int(0.4142135623730950488016887242097 * (1 << 15) + 0.5)    # OpenCV's tan(22.5 deg) in 15-bit fixed point
+
+def canny_opencv(img: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    "Edges of (N, H, W) images holding 8-bit values (0..255), as `cv2.Canny(img, low, high)`: bool (N, H, W)."
+    N, H, W = img.shape
+    u = img.double().floor()
+    d, s = torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])
+    dx = _sep_filter(u, s, d, "nearest").round().long()                  # Sobel, BORDER_REPLICATE
+    dy = _sep_filter(u, d, s, "nearest").round().long()
+    mag = dx.abs() + dy.abs()
+    lo, hi = sorted((math.floor(low), math.floor(high)))
+    P = F.pad(mag, (1, 1, 1, 1))                                         # magnitude 0 outside the image
+    def M(di, dj): return P[:, 1 + di:1 + di + H, 1 + dj:1 + dj + W]    # neighbour at (row + di, col + dj)
+    tg22 = dx.abs() * _TG22; tg67 = tg22 + (dx.abs() << 16); ay = dy.abs() << 15
+    same = (dx ^ dy) >= 0                                                # gradient along the main diagonal
+    peak = torch.where(ay < tg22, (mag > M(0, -1)) & (mag >= M(0, 1)),
+           torch.where(ay > tg67, (mag > M(-1, 0)) & (mag >= M(1, 0)),
+                       torch.where(same, (mag > M(-1, -1)) & (mag > M(1, 1)), (mag > M(-1, 1)) & (mag > M(1, -1)))))
+    keep = peak & (mag > lo)
+    return _hysteresis(keep & (mag > hi), keep)
 
 # %% ../../nbs/02_data.imageops.ipynb #c15f5c45
 def _item_seed(seed: int, name: str, severity: int, index: int) -> int:
