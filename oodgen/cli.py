@@ -40,34 +40,38 @@ def main(argv=None):
     r = sub.add_parser("run", help="execute one stage notebook into a run folder")
     r.add_argument("stage"); r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     r.add_argument("--name"); r.add_argument("--out", default="runs"); r.add_argument("--quiet", action="store_true")
+    r.add_argument("--overwrite", action="store_true", help="delete the run folder's old contents and run again")
     pl = sub.add_parser("pipeline", help="Stage 1 -> Stage 2 -> benchmark -> Grad-CAM, passing checkpoints on")
     pl.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     pl.add_argument("--name"); pl.add_argument("--out", default="runs")
     pl.add_argument("--jobs", type=int, default=1, help="independent stages (Stage 1 per domain) and training units at once")
+    pl.add_argument("--overwrite", action="store_true", help="delete the pipeline folder's old contents and run again")
     sw = sub.add_parser("sweep", help="run a parameter grid in separate processes and collect one table")
     sw.add_argument("stage"); sw.add_argument("--grid", help="YAML file: name -> list of values")
     sw.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "V1,V2"),
                     help="a grid axis (comma-separated values) or a fixed value")
     sw.add_argument("--jobs", type=int, default=1); sw.add_argument("--name"); sw.add_argument("--out", default="runs")
+    sw.add_argument("--overwrite", action="store_true", help="delete the sweep folder's old contents and run again")
     sub.add_parser("stages", help="list the stage notebooks")
     rd = sub.add_parser("readme", help="render nbs/index.ipynb into README.md")
     rd.add_argument("--check", action="store_true", help="fail if README.md is out of date instead of writing it")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "run":
-            d = run_stage(a.stage, _params(a.param), a.name, a.out, progress=not a.quiet)
+            d = run_stage(a.stage, _params(a.param), a.name, a.out, progress=not a.quiet, overwrite=a.overwrite)
             print(f"run folder: {d}")
         elif a.cmd == "pipeline":
-            print(f"pipeline folder: {run_pipeline(a.out, a.name, _params(a.param), jobs=a.jobs)}")
+            print(f"pipeline folder: {run_pipeline(a.out, a.name, _params(a.param), jobs=a.jobs, overwrite=a.overwrite)}")
         elif a.cmd == "sweep":
-            grid = yaml.safe_load(Path(a.grid).read_text()) if a.grid else {}
+            try: grid = yaml.safe_load(Path(a.grid).read_text()) if a.grid else {}
+            except yaml.YAMLError as e: raise CLIError(f"the grid file {a.grid} is not valid YAML: {str(e).splitlines()[0]}") from None
             if a.grid and not isinstance(grid, dict): raise CLIError(f"{a.grid} must hold a mapping name -> list of values")
             fixed = {}
             for k, v in (a.param or []):
                 vals = [parse_value(x) for x in v.split(",")] if "," in v and not v.lstrip().startswith(("[", "{")) else None
                 if vals: grid[k] = vals
                 else: fixed[k] = parse_value(v)
-            print(f"sweep folder: {run_sweep(a.stage, grid, a.out, a.name, a.jobs, fixed)}")
+            print(f"sweep folder: {run_sweep(a.stage, grid, a.out, a.name, a.jobs, fixed, overwrite=a.overwrite)}")
         elif a.cmd == "stages":
             for s, p in stage_notebooks().items(): print(f"{s:20s} {p}")
         elif a.cmd == "readme":
@@ -76,7 +80,7 @@ def main(argv=None):
                 if not readme.exists() or readme.read_text(encoding="utf-8") != text:
                     raise CLIError("README.md is out of date: run `oodgen readme`")
             else: atomic_write_text(readme, text); print(f"wrote {readme}")
-    except (CLIError, ValueError, FileNotFoundError) as e:
+    except (CLIError, ValueError, OSError) as e:
         print(f"oodgen: error: {e}", file=sys.stderr); sys.exit(2)
 
 # %% ../nbs/91_cli.ipynb #37907a82

@@ -55,6 +55,9 @@ def data_root(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("OODGEN_DATA") or DEFAULT_DATA_ROOT).expanduser()
 
 # %% ../nbs/00_core.ipynb #2b12f06d
+def _umask() -> int:
+    old = os.umask(0); os.umask(old); return old
+
 @contextmanager
 def atomic_path(path: str | os.PathLike):
     "Yield a temp path beside `path`; on success it replaces `path` atomically, on error it is removed."
@@ -63,6 +66,7 @@ def atomic_path(path: str | os.PathLike):
     try:
         yield Path(tmp)
         with open(tmp, "rb") as f: os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())        # mkstemp makes 0600 files: give them the mode open() would
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
@@ -75,7 +79,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 # %% ../nbs/00_core.ipynb #1a0c1132
 def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
     "`torch.save` to a temp file, then rename: readers never see a partial checkpoint."
-    with atomic_path(path) as tmp: torch.save(obj, tmp)
+    # through a file object: torch names the archive inside after a path (here a random temp name), so equal
+    # weights would give different bytes
+    with atomic_path(path) as tmp, open(tmp, "wb") as f: torch.save(obj, f)
     return Path(path)
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> Any:
@@ -84,7 +90,11 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> Any:
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {path} does not exist; pass the path a training run wrote "
                                 f"(e.g. runs/<run>/checkpoints/best.pt)")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        raise ValueError(f"cannot read checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}; it is not a "
+                         f"complete oodgen/torch checkpoint (truncated or another file?): pass the file a training run wrote, "
+                         f"or rerun that training") from None
 
 # %% ../nbs/00_core.ipynb #7f3f3e51
 class Registry(dict):

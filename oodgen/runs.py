@@ -13,10 +13,12 @@ import yaml
 from .core import atomic_write_text, best_checkpoint, stage1_dir, threads_per_job, unit_name
 
 # %% auto #0
-__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name',
-           'find_stage', 'parse_value', 'notebook_parameters', 'check_parameters', 'default_run_name', 'absolute_paths',
-           'module_namespace', 'experiment_notebook', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'worker_env',
-           'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
+__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'PIPELINE_TABLES',
+           'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'parse_value',
+           'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
+           'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
+           'run_stage', 'pipeline_steps', 'ensure_teachers', 'worker_env', 'run_stage_process', 'run_pipeline',
+           'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -64,10 +66,15 @@ def parse_value(v: str):
     try: return yaml.safe_load(v)
     except yaml.YAMLError: return v
 
+def _literal(src: str):
+    import ast
+    try: return ast.literal_eval(src)
+    except (ValueError, SyntaxError): return src
+
 def notebook_parameters(nb_path: Path) -> dict:
-    "Name -> default of a notebook's `parameters` cell (via papermill's inspector)."
+    "Name -> default value of a notebook's `parameters` cell (via papermill's inspector)."
     import papermill as pm
-    return {k: v["default"] for k, v in pm.inspect_notebook(str(nb_path)).items()}
+    return {k: _literal(v["default"]) for k, v in pm.inspect_notebook(str(nb_path)).items()}
 
 RENAMED_PARAMETERS = {"seed": ("seeds", "a list, e.g. -p seeds '[0]'"), "test_domain": ("test_domains", "a list, e.g. -p test_domains '[rotated]'"),
                       "train_steps": ("steps", "training steps"), "student": ("backbone", "the student's backbone")}
@@ -80,6 +87,41 @@ def check_parameters(params: dict, known: dict, stage: str):
             raise CLIError(f"parameter {k!r} is now {new!r} ({what}), the same name in every stage")
     unknown = [k for k in params if k not in known]
     if unknown: raise CLIError(f"stage {stage} has no parameter(s) {unknown}; its parameters: {', '.join(known)}")
+
+def _seeds_ok(v) -> bool: return isinstance(v, list) and len(v) > 0 and all(type(s) is int and s >= 0 for s in v)
+
+# what a value must be beyond the type of its default, declared once for every stage that has the parameter
+PARAMETER_RULES = {
+    "steps": (lambda v: v > 0, "a positive number of training steps"), "epochs": (lambda v: v > 0, "a positive number of epochs"),
+    "seeds": (_seeds_ok, "a non-empty list of seeds >= 0, e.g. '[0, 1, 2]'"), "jobs": (lambda v: v >= 1, "at least 1"),
+    "batch_size": (lambda v: v > 0, "a positive batch size"), "lr": (lambda v: v > 0, "a positive learning rate"),
+    "holdout": (lambda v: 0 < v < 1, "a fraction between 0 and 1"), "n_hparams": (lambda v: v >= 1, "at least 1"),
+    "limit": (lambda v: v >= 0, "0 (all) or a positive number of images"), "image_size": (lambda v: v >= 0, "a size in pixels (0: the model's own)"),
+    "eval_every": (lambda v: v >= 0, "0 (at the end only) or a positive number of steps"),
+    "test_domains": (lambda v: v == "all" or (isinstance(v, list) and len(v) > 0 and all(isinstance(d, str) for d in v)),
+                     "'all' or a non-empty list of domain names, e.g. '[rotated]'"),
+    "algorithms": (lambda v: len(v) > 0, "a non-empty list of algorithm names, e.g. '[ERM, RISE]'")}
+ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
+
+def _kind_ok(v, default, name) -> bool:
+    if default is None or name in ("out_dir",): return True
+    allowed = ALSO_ACCEPTED.get(name, (type(default),))
+    if isinstance(default, bool) or bool in allowed: return isinstance(v, bool)
+    if float in allowed: allowed = (*allowed, int)
+    return isinstance(v, allowed) and not (isinstance(v, bool) and bool not in allowed)
+
+def check_values(params: dict, defaults: dict, stage: str):
+    "Fail, before any work starts, on a value of the wrong type (judged by the default) or outside its range (`PARAMETER_RULES`)."
+    for k, v in params.items():
+        d = defaults.get(k)
+        if not _kind_ok(v, d, k):
+            hint = " (is the YAML well-formed?)" if isinstance(v, str) and isinstance(d, (dict, list)) else ""
+            raise CLIError(f"parameter {k!r} of stage {stage} got {v!r} ({type(v).__name__}); expected "
+                           f"{' or '.join(t.__name__ for t in ALSO_ACCEPTED.get(k, (type(d),)))} like its default {d!r}{hint}")
+        rule = PARAMETER_RULES.get(k)
+        try: ok = rule is None or bool(rule[0](v))
+        except TypeError: ok = False
+        if not ok: raise CLIError(f"parameter {k!r} of stage {stage} got {v!r}; expected {rule[1]}")
 
 # %% ../nbs/90_runs.ipynb #ea5b1b4c
 def default_run_name(stage: str) -> str:
@@ -129,19 +171,62 @@ def experiment_notebook(nb_path: str | os.PathLike):
     nb.cells = kept
     return nb
 
+RESULT_NEUTRAL = ("out_dir", "jobs", "resume")     # parameters that do not change what a run computes
+
+def _jsonish(x): return json.loads(json.dumps(x, default=str))
+
+def params_conflict(run_dir: Path, params: dict) -> str | None:
+    "If `run_dir` holds (part of) a run made with other parameters, say which; else None."
+    f = run_dir/"params.json"
+    if not f.exists() or not any((run_dir/x).exists() for x in ("done", "metrics.jsonl", "units", "checkpoints")): return None
+    try: old = json.loads(f.read_text())
+    except (OSError, json.JSONDecodeError): return f"{run_dir} holds a run whose params.json cannot be read"
+    new = _jsonish(params)
+    diff = [k for k in sorted(set(old) | set(new)) if k not in RESULT_NEUTRAL and old.get(k) != new.get(k)]
+    if not diff: return None
+    shown = ", ".join(f"{k}={old.get(k)!r} (now {new.get(k)!r})" for k in diff[:4]) + (" ..." if len(diff) > 4 else "")
+    return f"{run_dir} holds a run made with other parameters: {shown}"
+
+def check_run_name(name: str | None):
+    "A run name is one folder name: no separators, not `.` / `..` (a run writes only inside `--out`)."
+    if name is not None and (not name or name in (".", "..") or Path(name).name != name or "/" in name or "\\" in name):
+        raise CLIError(f"run name {name!r} must be a plain folder name (no '/', not '..'): runs are written inside --out")
+
+def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
+    "Create (or with `overwrite`, empty) a run folder; temp files left by a killed writer are removed."
+    import shutil
+    try:
+        if overwrite and run_dir.exists(): shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir/".write-test"; probe.write_text(""); probe.unlink()
+    except OSError as e:
+        raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}; pass --out a writable folder") from None
+    for tmp in run_dir.rglob(".*.tmp"): tmp.unlink(missing_ok=True)     # atomic writes cut off by a kill
+    return run_dir
+
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
-              progress: bool = True, log_output: bool = False) -> Path:
-    "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder."
+              progress: bool = True, log_output: bool = False, overwrite: bool = False) -> Path:
+    "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder. A finished run with the same parameters is kept as it is; one with other parameters is refused (`overwrite` starts over)."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
+    check_run_name(name)
     defaults = notebook_parameters(nb)
-    check_parameters(params, defaults, stage)
+    check_parameters(params, defaults, stage); check_values(params, defaults, stage)
     run_dir = (Path(out)/(name or default_run_name(stage))).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True); (run_dir/"done").unlink(missing_ok=True)
     params["out_dir"] = str(run_dir)
+    if "resume" in defaults and "resume" not in params and (run_dir/"checkpoints"/"last.pt").exists():
+        params["resume"] = True                                # an unfinished run in this folder: continue it
+    resolved = {**defaults, **params}
+    if not overwrite and (why := params_conflict(run_dir, resolved)):
+        raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
+    if not overwrite and (run_dir/"done").exists():
+        print(f"{run_dir}: finished already with these parameters; kept (--overwrite reruns it)", flush=True)
+        return run_dir
+    prepare_run_dir(run_dir, overwrite)
+    (run_dir/"done").unlink(missing_ok=True)
     # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
-    atomic_write_text(run_dir/"params.json", json.dumps({**defaults, **params}, indent=2, default=str) + "\n")
+    atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
     out_nb = run_dir/f"{stage}.ipynb"
     try:
         pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
@@ -201,14 +286,17 @@ def run_stage_process(stage: str, params: dict, name: str, out: Path, jobs: int 
     return subprocess.run(args, capture_output=True, text=True, env=worker_env(jobs))
 
 def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, params: dict | None = None,
-                 steps=None, jobs: int = 1) -> Path:
+                 steps=None, jobs: int = 1, overwrite: bool = False) -> Path:
     "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter."
-    params = dict(params or {}); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
+    check_run_name(name)
+    params = absolute_paths(dict(params or {})); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
     t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
     steps = steps or pipeline_steps(params)
     stages = {st for item in steps for st, _, _ in (item if isinstance(item, list) else [item])}
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
-    check_parameters(params, known, "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")")
+    what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
+    check_parameters(params, known, what); check_values(params, known, what)
+    prepare_run_dir(root, overwrite)
     for item in steps:
         group, todo = item if isinstance(item, list) else [item], []
         for stage, run_name, links in group:
@@ -217,6 +305,8 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
             if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
             p.update({k: fn(done, root) for k, fn in links.items()})
             folder = root/run_name
+            if why := params_conflict(folder, {**known, **p, "out_dir": str(folder)}):
+                raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
             if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
             else: todo.append((nb.stem, run_name, p))
         if jobs > 1 and len(todo) > 1:
@@ -257,12 +347,18 @@ def collect_sweep(root: Path, points: list[dict]):
               for p in points if (root/point_name(p)/"done").exists()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs: int = 1, fixed: dict | None = None) -> Path:
+def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs: int = 1, fixed: dict | None = None,
+              overwrite: bool = False) -> Path:
     "Run every grid point of `stage` in its own process, skipping finished points; collect one table."
     nb = find_stage(stage); known = notebook_parameters(nb)
-    check_parameters({**grid, **(fixed or {})}, known, nb.stem)
-    root = (Path(out)/(name or default_run_name(f"sweep-{nb.stem}"))).resolve(); root.mkdir(parents=True, exist_ok=True)
+    check_run_name(name); check_parameters({**grid, **(fixed or {})}, known, nb.stem)
     points = grid_points(grid)
+    for pt in points: check_values({**(fixed or {}), **pt}, known, nb.stem)
+    root = prepare_run_dir((Path(out)/(name or default_run_name(f"sweep-{stage_short_name(nb.stem)}"))).resolve(), overwrite)
+    for pt in points:
+        folder = root/point_name(pt)
+        if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt}), "out_dir": str(folder)}):
+            raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
     atomic_write_text(root/"sweep.json", json.dumps({"stage": nb.stem, "grid": grid, "fixed": fixed or {}}, indent=2))
     def one(point):
         folder = root/point_name(point)
