@@ -140,7 +140,8 @@ class MultiDomainDataset:
         out = {}
         for d, ds in zip(self.domains, self.datasets):
             t = _known_targets(ds)
-            if t is not None and (gone := [c for k, c in enumerate(self.classes) if k not in set(t)]): out[d] = gone
+            present = None if t is None else set(t)
+            if present is not None and (gone := [c for k, c in enumerate(self.classes) if k not in present]): out[d] = gone
         return out
     def __repr__(self):
         sizes = ", ".join(f"{d}={len(x)}" for d, x in zip(self.domains, self.datasets))

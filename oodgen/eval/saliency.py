@@ -4,22 +4,19 @@
 
 # %% ../../nbs/30_eval.saliency.ipynb #9cc435c4
 from __future__ import annotations
-import contextlib, difflib, io, math, warnings
+import contextlib, difflib, io, warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms import functional as TF
 from pytorch_grad_cam import (EigenCAM, EigenGradCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, ScoreCAM,
                               XGradCAM)
 from pytorch_grad_cam.guided_backprop import GuidedBackpropReLUasModule
 from pytorch_grad_cam.metrics.road import (ROADCombined, ROADLeastRelevantFirstAverage,
                                            ROADMostRelevantFirstAverage)
-from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
+from pytorch_grad_cam.utils.image import deprocess_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 
 from ..core import Registry
