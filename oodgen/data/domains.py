@@ -22,9 +22,9 @@ from ..core import data_root, Registry
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DATASETS',
            'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images',
-           'MissingClassWarning', 'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift',
-           'DigitsDG', 'get_dataset', 'image_transforms', 'DomainSplits', 'split_domains', 'dataset_targets',
-           'class_weighted_sampler', 'plot_domains']
+           'MissingClassWarning', 'known_targets', 'MultiDomainDataset', 'FolderMultiDomainDataset',
+           'benchmark_dataset', 'digit_shift', 'DigitsDG', 'get_dataset', 'image_transforms', 'DomainSplits',
+           'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -106,11 +106,11 @@ def find_corrupt_images(root: str | os.PathLike) -> list[Path]:
 class MissingClassWarning(UserWarning):
     "A class of the dataset has no image in one of its domains."
 
-def _known_targets(ds) -> list | None:
+def known_targets(ds) -> list | None:
     "Labels of a dataset if known without reading images: its `targets`, through `Subset` / `ConcatDataset`."
-    if isinstance(ds, Subset): t = _known_targets(ds.dataset); return None if t is None else [t[i] for i in ds.indices]
+    if isinstance(ds, Subset): t = known_targets(ds.dataset); return None if t is None else [t[i] for i in ds.indices]
     if isinstance(ds, ConcatDataset):
-        ts = [_known_targets(d) for d in ds.datasets]
+        ts = [known_targets(d) for d in ds.datasets]
         return None if any(t is None for t in ts) else [y for t in ts for y in t]
     t = getattr(ds, "targets", None)
     return None if t is None else [int(y) for y in t]
@@ -139,7 +139,7 @@ class MultiDomainDataset:
         "Domain -> the class names it has no image of (domains whose labels are known without reading images)."
         out = {}
         for d, ds in zip(self.domains, self.datasets):
-            t = _known_targets(ds)
+            t = known_targets(ds)
             present = None if t is None else set(t)
             if present is not None and (gone := [c for k, c in enumerate(self.classes) if k not in present]): out[d] = gone
         return out

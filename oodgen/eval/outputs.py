@@ -4,18 +4,23 @@
 
 # %% ../../nbs/15_eval.outputs.ipynb #8c450674
 from __future__ import annotations
-import contextlib
+import contextlib, hashlib, json, os
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, SequentialSampler, TensorDataset
 from tqdm.auto import tqdm
 
+from ..core import load_checkpoint, save_checkpoint
+from ..data.captions import dataset_fingerprint
+from ..data.domains import dataset_targets, known_targets
+from ..models.encoders import state_fingerprint
+from ..models.feature_cache import feature_cache_dir
 from ..models.weights import _last_linear, image_spec
 
 # %% auto #0
-__all__ = ['select_scores', 'ModelOutputs', 'evaluating', 'model_outputs']
+__all__ = ['select_scores', 'ModelOutputs', 'evaluating', 'outputs_key', 'model_outputs']
 
 # %% ../../nbs/15_eval.outputs.ipynb #cf3c2d45
 def select_scores(out, output=None) -> torch.Tensor:
@@ -122,11 +127,47 @@ def _device_of(module: nn.Module | None, device) -> torch.device:
     if t is None and module is not None: t = next(iter(module.buffers()), None)
     return t.device if t is not None else torch.device("cpu")
 
+# %% ../../nbs/15_eval.outputs.ipynb #f650e50d
+def _data_fingerprint(part) -> str:
+    "sha1 of a part's images (and transform), their order and their labels when known."
+    if isinstance(part, DataLoader):
+        if not isinstance(part.sampler, SequentialSampler):
+            raise ValueError("a shuffled or sampled DataLoader has no fixed order to cache; pass its dataset instead")
+        part = part.dataset
+    if isinstance(part, torch.Tensor): part = (part, None)
+    if isinstance(part, (tuple, list)):
+        labels = b"" if part[1] is None else torch.as_tensor(part[1]).numpy().tobytes()
+        return hashlib.sha1((dataset_fingerprint(part[0]) + hashlib.sha1(labels).hexdigest()).encode()).hexdigest()
+    if isinstance(part, TensorDataset): return hashlib.sha1("".join(dataset_fingerprint(t) for t in part.tensors).encode()).hexdigest()
+    labels = known_targets(part)
+    if labels is None:                      # labels are part of the key: read them once if the dataset does not list them
+        try: labels = dataset_targets(part)
+        except (TypeError, IndexError, ValueError): labels = "none"
+    return hashlib.sha1((dataset_fingerprint(part) + str(labels)).encode()).hexdigest()
+
+def outputs_key(model, data, features: bool | str = True, output=None) -> str:
+    "What `model_outputs` depends on, hashed: the model's class and weights, the data, the features and output taken."
+    module = _module_of(model)
+    if module is None: raise ValueError("caching outputs needs an nn.Module (or a bound method of one): its weights are the key")
+    if callable(output): raise ValueError("caching outputs needs output=None, an index or a key (a function has no stable name)")
+    spec = {"model": type(module).__qualname__, "weights": state_fingerprint(module), "output": output,
+            "score": "predict" if callable(getattr(model, "predict", None)) or not isinstance(model, nn.Module) else "forward",
+            "features": features if isinstance(features, str) else bool(features),
+            "data": {k: _data_fingerprint(v) for k, v in _as_parts(data).items()}, "version": 1}
+    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+
+def _cache_file(model, data, features, output, cache):
+    folder = feature_cache_dir(None if cache is True else cache)
+    return folder/f"outputs-{outputs_key(model, data, features, output)}.pt"
+
 # %% ../../nbs/15_eval.outputs.ipynb #34ef408a
 @torch.no_grad()
 def model_outputs(model, data, device=None, batch_size: int = 256, features: bool | str = True, output=None,
-                  num_workers: int = 0, progress: bool | None = None, desc: str = "outputs") -> ModelOutputs:
+                  num_workers: int = 0, progress: bool | None = None, desc: str = "outputs",
+                  cache: bool | str | os.PathLike = False) -> ModelOutputs:
     "Logits, penultimate features, labels and domains of `model` on `data`: batched, no gradients, eval mode."
+    path = _cache_file(model, data, features, output, cache) if cache else None
+    if path is not None and path.exists(): return ModelOutputs(**load_checkpoint(path))
     module = _module_of(model)
     score = model.predict if callable(getattr(model, "predict", None)) else model     # algorithms score with `predict`
     layer, seen = _feature_layer(module, features), []
@@ -151,5 +192,7 @@ def model_outputs(model, data, device=None, batch_size: int = 256, features: boo
     if any(y is None for y in labels) and not all(y is None for y in labels):
         raise ValueError("some parts of the data have labels and some do not")
     named = list(parts) != [""]
-    return ModelOutputs(torch.cat(logits), None if labels[0] is None else torch.cat(labels).long(),
-                        torch.cat(feats) if feats else None, torch.cat(doms) if named else None, list(parts) if named else [])
+    out = ModelOutputs(torch.cat(logits), None if labels[0] is None else torch.cat(labels).long(),
+                       torch.cat(feats) if feats else None, torch.cat(doms) if named else None, list(parts) if named else [])
+    if path is not None: save_checkpoint(dict(vars(out)), path)
+    return out
