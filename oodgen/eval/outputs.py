@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib, hashlib, json, os
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, SequentialSampler, TensorDataset
@@ -142,8 +143,9 @@ def _data_fingerprint(part) -> str:
     labels = known_targets(part)
     if labels is None:                      # labels are part of the key: read them once if the dataset does not list them
         try: labels = dataset_targets(part)
-        except (TypeError, IndexError, ValueError): labels = "none"
-    return hashlib.sha1((dataset_fingerprint(part) + str(labels)).encode()).hexdigest()
+        except (TypeError, IndexError, ValueError, RuntimeError): labels = []    # images only
+    labels = hashlib.sha1(np.asarray(labels, dtype=np.int64).tobytes()).hexdigest()
+    return hashlib.sha1((dataset_fingerprint(part) + labels).encode()).hexdigest()
 
 def outputs_key(model, data, features: bool | str = True, output=None) -> str:
     "What `model_outputs` depends on, hashed: the model's class and weights, the data, the features and output taken."
@@ -151,7 +153,7 @@ def outputs_key(model, data, features: bool | str = True, output=None) -> str:
     if module is None: raise ValueError("caching outputs needs an nn.Module (or a bound method of one): its weights are the key")
     if callable(output): raise ValueError("caching outputs needs output=None, an index or a key (a function has no stable name)")
     spec = {"model": type(module).__qualname__, "weights": state_fingerprint(module), "output": output,
-            "score": "predict" if callable(getattr(model, "predict", None)) or not isinstance(model, nn.Module) else "forward",
+            "score": "predict" if callable(getattr(model, "predict", None)) else getattr(model, "__name__", "forward"),
             "features": features if isinstance(features, str) else bool(features),
             "data": {k: _data_fingerprint(v) for k, v in _as_parts(data).items()}, "version": 1}
     return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
