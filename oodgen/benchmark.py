@@ -10,8 +10,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import classification_report, confusion_matrix
+from sklearn.metrics import confusion_matrix
 
+from .eval.metrics import classification_report, MACRO_F1_CONVENTION
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 from .core import atomic_write_text, RunRecord, threads_per_job
 from .data.domains import MultiDomainDataset, split_domains
@@ -90,8 +91,7 @@ def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | No
                 log=lambda m, v, **t: records.append((m, v, t)), progress=False)
     if not job["main"]: return {"records": records, "report": None}
     held = evals[(test_domain, "in")]
-    rep = classification_report(held["y_true"], held["y_pred"], labels=range(ds.num_classes),
-                                target_names=ds.classes, output_dict=True, zero_division=0)
+    rep = classification_report(held["y_true"], held["y_pred"], ds.classes)   # full label set: macro avg = macro_f1
     result = {**tags, "acc": held["acc"], "macro_f1": held["macro_f1"],
               "y_true": held["y_true"].tolist(), "y_pred": held["y_pred"].tolist()}
     if ckpt_dir: save_algorithm(alg, Path(ckpt_dir)/f"{job['name']}.pt", ds.classes, **tags)
@@ -162,11 +162,11 @@ def results_table(df: pd.DataFrame, metric: str = "acc", domains: Sequence[str] 
     avg = f.groupby(["algorithm", "seed"]).value.mean().groupby("algorithm").apply(_pm)
     return table.assign(avg=avg).rename_axis(columns=None)
 
-def save_table(table: pd.DataFrame, path_stem: str | Path) -> tuple[Path, Path]:
-    "Write a table as CSV and Markdown (atomically); returns both paths."
+def save_table(table: pd.DataFrame, path_stem: str | Path, caption: str = "") -> tuple[Path, Path]:
+    "Write a table as CSV and Markdown (atomically; the Markdown under its `caption`); returns both paths."
     stem = Path(path_stem)
     csv = atomic_write_text(stem.with_suffix(".csv"), table.to_csv())
-    md = atomic_write_text(stem.with_suffix(".md"), table.to_markdown() + "\n")
+    md = atomic_write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + table.to_markdown() + "\n")
     return csv, md
 
 # %% ../nbs/40_benchmark.ipynb #184f4ddd

@@ -23,9 +23,10 @@ from ..core import data_root, Registry
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
            'DATASETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain',
-           'find_corrupt_images', 'unreadable_images', 'MultiDomainDataset', 'FolderMultiDomainDataset',
-           'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms', 'get_dataset', 'dataset_domains',
-           'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
+           'find_corrupt_images', 'unreadable_images', 'MissingClassWarning', 'known_targets', 'MultiDomainDataset',
+           'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms',
+           'get_dataset', 'dataset_domains', 'DomainSplits', 'split_domains', 'dataset_targets',
+           'class_weighted_sampler', 'plot_domains']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -126,6 +127,18 @@ def unreadable_images(paths: Sequence[str | os.PathLike], cache: bool = True) ->
     return bad
 
 # %% ../../nbs/01_data.domains.ipynb #c2022f0b
+class MissingClassWarning(UserWarning):
+    "A class of the dataset has no image in one of its domains."
+
+def known_targets(ds) -> list | None:
+    "Labels of a dataset if known without reading images: its `targets`, through `Subset` / `ConcatDataset`."
+    if isinstance(ds, Subset): t = known_targets(ds.dataset); return None if t is None else [t[i] for i in ds.indices]
+    if isinstance(ds, ConcatDataset):
+        ts = [known_targets(d) for d in ds.datasets]
+        return None if any(t is None for t in ts) else [y for t in ts for y in t]
+    t = getattr(ds, "targets", None)
+    return None if t is None else [int(y) for y in t]
+
 class MultiDomainDataset:
     "A list of per-domain datasets sharing one class list."
     name: str = "custom"
@@ -133,6 +146,11 @@ class MultiDomainDataset:
     def __init__(self, domains: Sequence[str], classes: Sequence[str], datasets: Sequence[Dataset], name=None):
         self.domains, self.classes, self.datasets = list(domains), list(classes), list(datasets)
         if name: self.name = name
+        if missing := self.missing_classes():
+            warnings.warn(f"{self.name}: " + "; ".join(f"domain {d!r} has no images of class(es) {', '.join(map(repr, c))}"
+                                                      for d, c in missing.items()) +
+                          ". Macro-F1 still averages over all classes there (an absent class counts as F1 = 0).",
+                          MissingClassWarning, stacklevel=2)
     @property
     def num_classes(self) -> int: return len(self.classes)
     def __len__(self): return len(self.datasets)
@@ -142,6 +160,14 @@ class MultiDomainDataset:
             raise ValueError(f"unknown domain {d!r} for dataset {self.name!r}; known: {', '.join(self.domains)}")
         return self.domains.index(d)
     def __getitem__(self, d: int | str) -> Dataset: return self.datasets[self.domain_index(d)]
+    def missing_classes(self) -> dict:
+        "Domain -> the class names it has no image of (domains whose labels are known without reading images)."
+        out = {}
+        for d, ds in zip(self.domains, self.datasets):
+            t = known_targets(ds)
+            present = None if t is None else set(t)
+            if present is not None and (gone := [c for k, c in enumerate(self.classes) if k not in present]): out[d] = gone
+        return out
     def __repr__(self):
         sizes = ", ".join(f"{d}={len(x)}" for d, x in zip(self.domains, self.datasets))
         return f"{type(self).__name__}({self.name!r}, {self.num_classes} classes; {sizes})"

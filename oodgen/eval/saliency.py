@@ -4,36 +4,32 @@
 
 # %% ../../nbs/30_eval.saliency.ipynb #9cc435c4
 from __future__ import annotations
-import contextlib, difflib, io, math, warnings
+import contextlib, difflib, io, warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms import functional as TF
 from pytorch_grad_cam import (EigenCAM, EigenGradCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, ScoreCAM,
                               XGradCAM)
 from pytorch_grad_cam.guided_backprop import GuidedBackpropReLUasModule
 from pytorch_grad_cam.metrics.road import (ROADCombined, ROADLeastRelevantFirstAverage,
                                            ROADMostRelevantFirstAverage)
-from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
+from pytorch_grad_cam.utils.image import deprocess_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 
-from ..models.classifiers import Normalize, SmallCNN
-from ..train.loop import Algorithm
 from ..core import Registry
-from ..models.weights import CLIP_MEAN, CLIP_STD
+from .outputs import model_outputs, select_scores
+from ..models.classifiers import Normalize
+from ..models.weights import CLIP_MEAN, CLIP_STD, image_spec, ImageModelSpec, TokenGrid
 
 # %% auto #0
-__all__ = ['TARGET_LAYER_RULES', 'WRAPPER_ATTRS', 'SALIENCY_ADAPTERS', 'CAM_METHODS', 'ROAD_METRICS', 'check_images', 'TokenGrid',
-           'target_layer_rule', 'default_target_layer', 'select_scores', 'ScoreModule', 'SaliencyModel',
-           'saliency_adapter', 'get_layer', 'saliency_model', 'explaining', 'as_targets', 'compute_cam',
-           'top_class_targets', 'predict', 'input_gradients', 'gradient_map', 'smoothgrad', 'guided_relus',
-           'guided_backprop', 'guided_gradcam', 'road_scores', 'TextSimilarityScores', 'clip_saliency_model',
-           'TeacherScores', 'teacher_saliency_model']
+__all__ = ['SALIENCY_ADAPTERS', 'CAM_METHODS', 'ROAD_METRICS', 'check_images', 'default_target_layer', 'ScoreModule',
+           'SaliencyModel', 'saliency_adapter', 'get_layer', 'saliency_model', 'explaining', 'as_targets',
+           'compute_cam', 'top_class_targets', 'predict', 'input_gradients', 'gradient_map', 'smoothgrad',
+           'guided_relus', 'guided_backprop', 'guided_gradcam', 'road_scores', 'TextSimilarityScores',
+           'clip_saliency_model', 'TeacherScores', 'teacher_saliency_model']
 
 # %% ../../nbs/30_eval.saliency.ipynb #01f2868e
 def check_images(x, size: tuple | None = None, name: str = "images") -> torch.Tensor:
@@ -59,123 +55,30 @@ def check_images(x, size: tuple | None = None, name: str = "images") -> torch.Te
                          f"e.g. torch.nn.functional.interpolate(x, size={tuple(size)}, mode='bilinear')")
     return x
 
-# %% ../../nbs/30_eval.saliency.ipynb #6980badc
-class TokenGrid:
-    "Reshape transformer tokens `(B, N, C)` (or `(N, B, C)` with `seq_first`) to `(B, C, h, w)`, dropping prefix tokens."
-    def __init__(self, grid: tuple[int, int], prefix_tokens: int = 1, seq_first: bool = False):
-        self.grid, self.prefix_tokens, self.seq_first = tuple(grid), prefix_tokens, seq_first
-    def __call__(self, t: torch.Tensor) -> torch.Tensor:
-        if self.seq_first: t = t.transpose(0, 1)
-        (h, w), n = self.grid, t.shape[1] - self.prefix_tokens
-        if n != h * w:
-            raise ValueError(f"the layer gave {t.shape[1]} tokens, expected {self.prefix_tokens} + {h}x{w}: "
-                             f"pass images of the size the transformer was built for")
-        return t[:, self.prefix_tokens:].reshape(t.shape[0], h, w, t.shape[2]).permute(0, 3, 1, 2)
-    def __repr__(self): return f"TokenGrid(grid={self.grid}, prefix_tokens={self.prefix_tokens}, seq_first={self.seq_first})"
-
-# %% ../../nbs/30_eval.saliency.ipynb #7d0537a7
-TARGET_LAYER_RULES: list[Callable] = []
-WRAPPER_ATTRS = ("network", "backbone", "model", "visual", "image_encoder", "teacher", "student")
-
-def target_layer_rule(fn: Callable) -> Callable:
-    "Register `fn(module) -> (layer_name, reshape_transform, input_size) | None`; later rules are tried first."
-    TARGET_LAYER_RULES.insert(0, fn); return fn
-
-def _last_child(m: nn.Module) -> str: return list(m.named_children())[-1][0]
-def _from(m, pkg: str) -> bool: return type(m).__module__.startswith(pkg)
-def _pair(s): return (s, s) if isinstance(s, int) else tuple(s)
-
-@target_layer_rule
-def _cnn_rules(m):
-    if isinstance(m, SmallCNN): return "features", None, None
-    if _from(m, "torchvision.models") and hasattr(m, "layer4"): return f"layer4.{_last_child(m.layer4)}", None, None
-    if _from(m, "torchvision.models") and isinstance(getattr(m, "features", None), nn.Sequential):
-        return f"features.{_last_child(m.features)}", None, None
-
-@target_layer_rule
-def _vit_rules(m):
-    if _from(m, "torchvision.models") and hasattr(m, "encoder") and hasattr(m, "patch_size"):
-        g = m.image_size // m.patch_size
-        return f"encoder.layers.{_last_child(m.encoder.layers)}.ln_1", TokenGrid((g, g)), _pair(m.image_size)
-    if _from(m, "clip.model") and hasattr(m, "transformer") and hasattr(m, "conv1"):   # CLIP ViT visual tower
-        g = m.input_resolution // m.conv1.kernel_size[0]
-        return (f"transformer.resblocks.{len(m.transformer.resblocks) - 1}.ln_1", TokenGrid((g, g), seq_first=True),
-                _pair(m.input_resolution))
-    if _from(m, "clip.model") and hasattr(m, "layer4"): return "layer4", None, None          # CLIP ResNet
-    if _from(m, "timm") and hasattr(m, "blocks") and hasattr(m, "patch_embed") and hasattr(m, "num_prefix_tokens"):
-        pe = m.patch_embed
-        return (f"blocks.{len(m.blocks) - 1}.norm1", TokenGrid(pe.grid_size, m.num_prefix_tokens),
-                None if getattr(pe, "dynamic_img_size", False) else _pair(pe.img_size))
-
-@target_layer_rule
-def _timm_cnn_rules(m):
-    if not _from(m, "timm") or not hasattr(m, "feature_info") or hasattr(m, "patch_embed"): return None
-    if hasattr(m, "conv_head") and hasattr(m, "bn2"): return "bn2", None, None    # EfficientNet: last conv, pre-pool
-    if type(m).__name__ == "ResNetV2" and hasattr(m, "norm"): return "norm", None, None   # pre-activation: final norm+act
-    return m.feature_info[-1]["module"], None, None
-
-@target_layer_rule
-def _image_encoder_rule(m):
-    "oodgen.models.encoders image encoders resize their input themselves: their inner model's layer, any image size."
-    if not any(c.__name__ == "ImageEncoder" and c.__module__ == "oodgen.models.encoders" for c in type(m).__mro__): return None
-    for attr in ("model", "visual"):
-        r = _find_default(getattr(m, attr), f"{attr}.") if isinstance(getattr(m, attr, None), nn.Module) else None
-        if r is not None: return r[0], r[1], None
-
-@target_layer_rule
-def _student_rule(m):
-    "oodgen.train.distill.Student: an image encoder, or SmallCNN's layers in a Sequential (the last one holding convs)."
-    if not (type(m).__name__ == "Student" and type(m).__module__ == "oodgen.models.classifiers"): return None
-    if isinstance(m.encoder, nn.Sequential):
-        convs = [k for k, c in m.encoder.named_children() if any(isinstance(l, nn.Conv2d) for l in c.modules())]
-        return (f"encoder.{convs[-1]}", None, None) if convs else None
-    return _find_default(m.encoder, "encoder.")
-
 # %% ../../nbs/30_eval.saliency.ipynb #74cb8c0c
 def _candidates(model: nn.Module, n: int = 4) -> list[str]:
     "Names of the last few conv / norm layers: what a user would likely pass as `layer`."
     names = [k for k, v in model.named_modules() if isinstance(v, (nn.Conv2d, nn.LayerNorm, nn.BatchNorm2d)) and k]
     return names[-n:]
 
-def _find_default(model, prefix=""):
-    for rule in TARGET_LAYER_RULES:
-        r = rule(model)
-        if r is not None: return (prefix + r[0],) + tuple(r[1:])
-    for attr in WRAPPER_ATTRS:
-        child = model._modules.get(attr)     # registered children only (a plain attribute has no layer name)
-        if isinstance(child, nn.Module) and child is not model:
-            r = _find_default(child, f"{prefix}{attr}.")
-            if r is not None: return r
-    return None
-
 def default_target_layer(model: nn.Module) -> tuple[str, Callable | None, tuple | None]:
-    "`(layer name, reshape transform, input size)` a CAM should use for `model`, or a ValueError saying what to pass."
-    r = _find_default(model)
-    if r is None:
+    "`(layer name, reshape transform, input size)` the model gives for a CAM, or a ValueError saying what to pass."
+    s = image_spec(model)
+    if s is None or s.target_layer is None:
         raise ValueError(f"no default target layer for {type(model).__name__}; pass layer='<name>' naming the last "
                          f"convolutional block (e.g. one of {_candidates(model)}; print(model) lists all), and for "
-                         f"token outputs a reshape_transform such as TokenGrid((h, w))")
-    return r
+                         f"token outputs a reshape_transform such as TokenGrid((h, w)); or give the model an "
+                         f"image_spec() method returning an ImageModelSpec")
+    return s.target_layer, s.reshape, s.required_size
 
 # %% ../../nbs/30_eval.saliency.ipynb #102e09ef
-def select_scores(out, output=None) -> torch.Tensor:
-    "The `(B, K)` score tensor inside a model's output: `output` = index, key or function; dicts / HF outputs: `logits`."
-    if output is not None: out = output(out) if callable(output) else out[output]
-    elif isinstance(out, dict) or hasattr(out, "logits"): out = out["logits"] if isinstance(out, dict) else out.logits
-    elif isinstance(out, (tuple, list)):
-        raise ValueError(f"the model returns a {type(out).__name__} of {len(out)}; pass output=<index or key> (e.g. "
-                         f"output=-1 for (embedding, logits)) or a function that picks the (B, K) scores")
-    if not isinstance(out, torch.Tensor) or out.ndim not in (1, 2):
-        raise ValueError(f"scores must be a (B, K) tensor, got {getattr(out, 'shape', type(out).__name__)}; "
-                         f"pass output= to pick them")
-    return out[:, None] if out.ndim == 1 else out
-
 class ScoreModule(nn.Module):
-    "Images in [0, 1] -> `(B, K)` scores: calls `predict` for algorithms and picks `output` from tuple / dict outputs."
+    "Images in [0, 1] -> `(B, K)` scores: `predict` for algorithms (anything with one), `output` picked from tuples / dicts."
     def __init__(self, model: nn.Module, output=None):
         super().__init__(); self.model, self.output = model, output
     def forward(self, x):
-        return select_scores(self.model.predict(x) if isinstance(self.model, Algorithm) else self.model(x), self.output)
+        score = self.model.predict if callable(getattr(self.model, "predict", None)) else self.model
+        return select_scores(score(x), self.output)
 
 # %% ../../nbs/30_eval.saliency.ipynb #3460f228
 @dataclass
@@ -213,14 +116,12 @@ def saliency_model(obj, layer: str | Sequence[str] | None = None, output=None, r
     if not isinstance(obj, nn.Module):
         raise ValueError(f"cannot explain a {type(obj).__name__}; pass an nn.Module mapping images to scores, "
                          f"an oodgen algorithm or a SaliencyModel")
-    default_reshape = default_size = None
-    if layer is None:   # gradient-only methods (SmoothGrad, ROAD) need no layer: `need_layer=False`
-        found = default_target_layer(obj) if need_layer else _find_default(obj)
-        if found is not None: layer, default_reshape, default_size = found
+    spec, default_reshape = image_spec(obj), None
+    if layer is None and (need_layer or (spec is not None and spec.target_layer)):   # SmoothGrad, ROAD: no layer needed
+        layer, default_reshape, _ = default_target_layer(obj)
     names = [] if layer is None else [layer] if isinstance(layer, str) else list(layer)
-    return SaliencyModel(ScoreModule(obj, output), [get_layer(obj, n) for n in names],
-                         reshape_transform or default_reshape, input_size or default_size, names,
-                         name or type(obj).__name__)
+    return SaliencyModel(ScoreModule(obj, output), [get_layer(obj, n) for n in names], reshape_transform or default_reshape,
+                         input_size or (spec.required_size if spec else None), names, name or type(obj).__name__)
 
 # %% ../../nbs/30_eval.saliency.ipynb #d045e8a3
 CAM_METHODS = Registry("CAM method")
@@ -294,10 +195,9 @@ def top_class_targets(model, images: torch.Tensor, batch_size: int = 256) -> lis
     return as_targets(predict(model, images, batch_size), len(images))
 
 def predict(model, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    "Top class of each image (CPU tensor), in eval mode."
+    "Top class of each image (CPU tensor), in eval mode (`model_outputs`)."
     sm = saliency_model(model, need_layer=False); x = check_images(images, sm.input_size)
-    with explaining(sm.model) as dev, torch.no_grad():
-        return torch.cat([sm.model(x[b].to(dev)).argmax(1).cpu() for b in _batches(len(x), batch_size)])
+    return model_outputs(sm.model, x, batch_size=batch_size, features=False, progress=False).preds
 
 def input_gradients(model, images: torch.Tensor, targets=None, batch_size: int = 128) -> torch.Tensor:
     "d score / d image `(B, 3, H, W)`, one target per image (`None`: the top class)."
@@ -390,6 +290,10 @@ class TextSimilarityScores(nn.Module):
         w = next(self.image_encoder.parameters())
         f = self.image_encoder(self.normalize(x).to(w.dtype)).float()
         return self.scale * nn.functional.normalize(f, dim=-1) @ self.text.T
+    def image_spec(self) -> ImageModelSpec:
+        "The image encoder's layer and size, with the normalisation applied here."
+        inner = image_spec(self.image_encoder)
+        return (inner.under("image_encoder") if inner else ImageModelSpec()).replace(head=None, **self.normalize.stats)
 
 def clip_saliency_model(clip_model: nn.Module, text_features: torch.Tensor, layer: str | None = None) -> SaliencyModel:
     "A `SaliencyModel` for a CLIP model (clip / clip-anytorch) scoring images against `text_features` (K, D)."
@@ -418,7 +322,8 @@ def teacher_saliency_model(teacher: nn.Module, captions: Sequence[str], kind: st
                            layer: str | Sequence[str] | None = None) -> SaliencyModel:
     "A `SaliencyModel` for a Stage 1 teacher: target k of an image = its similarity to `captions[k]`."
     reshape = None
-    if layer is None: layer, reshape, _ = default_target_layer(teacher.image_encoder); layer = f"image_encoder.{layer}"
+    if layer is None:   # the teacher's image encoder says (it resizes: any input size)
+        layer, reshape, _ = default_target_layer(teacher.image_encoder); layer = f"image_encoder.{layer}"
     names = [layer] if isinstance(layer, str) else list(layer)
     return SaliencyModel(TeacherScores(teacher, captions, kind), [get_layer(teacher, n) for n in names], reshape,
                          None, names, f"teacher ({kind})")

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..core import get_device, load_checkpoint, Registry, save_checkpoint, seed_everything
 from ..data.domains import class_weighted_sampler, dataset_targets, DomainSplits
-from .weights import IMAGENET_MEAN, IMAGENET_STD
+from .weights import backbone_spec, IMAGENET_MEAN, IMAGENET_STD, image_spec, ImageModelSpec
 
 # %% auto #0
 __all__ = ['Normalize', 'SmallCNN', 'Classifier', 'create_classifier', 'Student']
@@ -30,6 +30,10 @@ class Normalize(nn.Module):
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
     def forward(self, x): return (x - self.mean) / self.std
+    @property
+    def stats(self) -> dict:
+        "`mean` and `std` as tuples (an `ImageModelSpec`'s fields)."
+        return {"mean": tuple(self.mean.flatten().tolist()), "std": tuple(self.std.flatten().tolist())}
 
 class SmallCNN(nn.Module):
     "4 conv + 2 linear layers, as in common (Colored/Rotated) MNIST OOD studies; any input size."
@@ -45,13 +49,21 @@ class SmallCNN(nn.Module):
         self.to(memory_format=torch.channels_last)
     def forward(self, x):
         return self.head(self.pool(self.features(self.normalize(x).contiguous(memory_format=torch.channels_last))))
+    def image_spec(self) -> ImageModelSpec:
+        "Its normalisation; Grad-CAM on the last conv block (`features`); any input size."
+        return ImageModelSpec(**self.normalize.stats, target_layer="features", head=f"head.{len(self.head) - 1}")
 
 # %% ../../nbs/14_models.classifiers.ipynb #bf59537f
 class Classifier(nn.Module):
-    "A backbone with its input normalisation in front: images in [0, 1] -> logits."
-    def __init__(self, backbone: nn.Module, mean=IMAGENET_MEAN, std=IMAGENET_STD):
-        super().__init__(); self.normalize, self.backbone = Normalize(mean, std), backbone
+    "A backbone with its input normalisation in front: images in [0, 1] -> logits; it describes itself (`image_spec`)."
+    def __init__(self, backbone: nn.Module, mean=None, std=None, spec: ImageModelSpec | None = None):
+        "`spec`: the backbone's (default: recognised once, here); `mean` / `std`: the spec's unless given."
+        super().__init__()
+        self._spec = (spec or backbone_spec(backbone) or ImageModelSpec()).under("backbone")
+        self.normalize = Normalize(self._spec.mean if mean is None else mean, self._spec.std if std is None else std)
+        self.backbone = backbone
     def forward(self, x): return self.backbone(self.normalize(x))
+    def image_spec(self) -> ImageModelSpec: return self._spec.replace(**self.normalize.stats)
 
 def _torchvision_classifier(name, num_classes, pretrained):
     import torchvision
@@ -74,9 +86,7 @@ def create_classifier(name: str, num_classes: int, pretrained: bool = False) -> 
     if name in torchvision.models.list_models(module=torchvision.models):
         return _torchvision_classifier(name, num_classes, pretrained)
     if timm.is_model(name):
-        m = timm.create_model(name, pretrained=pretrained, num_classes=num_classes)
-        cfg = m.pretrained_cfg or {}
-        return Classifier(m, cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD))
+        return Classifier(timm.create_model(name, pretrained=pretrained, num_classes=num_classes))   # mean / std: its pretrained_cfg
     raise ValueError(f"unknown backbone {name!r}; use 'small_cnn', a torchvision name "
                      f"(e.g. resnet18, resnet50, vit_b_16) or a timm name (see timm.list_models('{name[:4]}*'))")
 
@@ -101,3 +111,8 @@ class Student(nn.Module):
         return f.pooled if hasattr(f, "pooled") else f
     def forward(self, x):
         emb = self.projector(self.features(x)); return emb, self.fc(emb)
+    def image_spec(self) -> ImageModelSpec:
+        "The encoder's spec (the small CNN's: its last conv block); classifier layer `fc` (features: the embedding)."
+        if isinstance(self.encoder, nn.Sequential):   # the small CNN's normalize, features, pool, flatten
+            return ImageModelSpec(**self.encoder[0].stats, target_layer="encoder.1", head="fc")
+        return image_spec(self.encoder).under("encoder").replace(head="fc")

@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from ..core import load_checkpoint, Registry, save_checkpoint
 from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
-from .weights import CLIP_MEAN, CLIP_STD, download_timeout, IMAGENET_MEAN, IMAGENET_STD, reachable, weights_error
+from .weights import (backbone_spec, CLIP_MEAN, CLIP_STD, download_timeout, IMAGENET_MEAN, IMAGENET_STD,
+                                   ImageModelSpec, reachable, weights_error)
 
 # %% auto #0
 __all__ = ['IMAGE_ENCODERS', 'CLIP_ARCHS', 'TEXT_ENCODERS', 'ImageFeatures', 'TextFeatures', 'state_fingerprint', 'ImageEncoder',
@@ -112,6 +113,12 @@ class ImageEncoder(_Encoder):
         if tokens.ndim == 4: grid = tuple(tokens.shape[-2:]); tokens = tokens.flatten(2).transpose(1, 2)
         return ImageFeatures(pooled, tokens, grid)
     def extra_repr(self): return f"name={self.name!r}, dim={self.dim}, token_dim={self.token_dim}, input_size={self.input_size}"
+    def image_spec(self) -> ImageModelSpec:
+        "Its normalisation and `input_size` (any input is resized to it); Grad-CAM layer: the wrapped backbone's."
+        inner = next(((k, s) for k, c in self.named_children() if (s := backbone_spec(c)) is not None), None)
+        layer = inner[1].under(inner[0]) if inner else ImageModelSpec()
+        return ImageModelSpec(self.mean.flatten().tolist(), self.std.flatten().tolist(), self.input_size, False,
+                              layer.target_layer, layer.reshape)
 
 # %% ../../nbs/11_models.encoders.ipynb #6da8cb4f
 IMAGE_ENCODERS = Registry("image encoder")

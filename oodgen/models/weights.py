@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_models.weights.ipynb #e962b7c9
 from __future__ import annotations
-import contextlib, hashlib, json, os, re, socket, warnings
+import contextlib, dataclasses, hashlib, json, os, re, socket, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,12 +20,126 @@ from ..core import load_checkpoint, Registry, save_checkpoint
 from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'WeightsNotFoundError', 'offline', 'reachable',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'BACKBONE_RULES', 'WRAPPER_ATTRS', 'TokenGrid',
+           'ImageModelSpec', 'backbone_spec', 'image_spec', 'WeightsNotFoundError', 'offline', 'reachable',
            'weights_error', 'download_timeout']
 
 # %% ../../nbs/10_models.weights.ipynb #e0f1b738
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+
+# %% ../../nbs/10_models.weights.ipynb #21413e9b
+class TokenGrid:
+    "Reshape transformer tokens `(B, N, C)` (or `(N, B, C)` with `seq_first`) to `(B, C, h, w)`, dropping prefix tokens."
+    def __init__(self, grid: tuple[int, int], prefix_tokens: int = 1, seq_first: bool = False):
+        self.grid, self.prefix_tokens, self.seq_first = tuple(grid), prefix_tokens, seq_first
+    def __call__(self, t: torch.Tensor) -> torch.Tensor:
+        if self.seq_first: t = t.transpose(0, 1)
+        (h, w), n = self.grid, t.shape[1] - self.prefix_tokens
+        if n != h * w:
+            raise ValueError(f"the layer gave {t.shape[1]} tokens, expected {self.prefix_tokens} + {h}x{w}: "
+                             f"pass images of the size the transformer was built for")
+        return t[:, self.prefix_tokens:].reshape(t.shape[0], h, w, t.shape[2]).permute(0, 3, 1, 2)
+    def __eq__(self, other): return isinstance(other, TokenGrid) and repr(self) == repr(other)
+    def __repr__(self): return f"TokenGrid(grid={self.grid}, prefix_tokens={self.prefix_tokens}, seq_first={self.seq_first})"
+
+# %% ../../nbs/10_models.weights.ipynb #f6adbd55
+def _pair(s): return None if s is None else (int(s), int(s)) if isinstance(s, int) else tuple(int(v) for v in s)[-2:]
+
+@dataclass(frozen=True)
+class ImageModelSpec:
+    "What an image model says about itself: normalisation, input size, Grad-CAM layer and classifier layer."
+    mean: tuple = IMAGENET_MEAN          # the normalisation its weights expect (the project's models apply it inside)
+    std: tuple = IMAGENET_STD
+    input_size: tuple | None = None      # (H, W) it was built / pretrained for; None: no preferred size
+    fixed_input_size: bool = False       # True: other sizes fail (a ViT's position embedding)
+    target_layer: str | None = None      # default Grad-CAM layer, a submodule name relative to the model
+    reshape: Callable | None = None      # that layer's output -> (B, C, h, w) (token outputs: a `TokenGrid`)
+    head: str | None = None              # the classifier layer: its input is the penultimate feature
+    def __post_init__(self):
+        for k in ("mean", "std"): object.__setattr__(self, k, tuple(float(v) for v in getattr(self, k)))
+        object.__setattr__(self, "input_size", _pair(self.input_size))
+    @property
+    def required_size(self) -> tuple | None:
+        "The size images must have (None: any size)."
+        return self.input_size if self.fixed_input_size else None
+    def under(self, prefix: str) -> "ImageModelSpec":
+        "The same spec seen from a wrapper that holds the model as submodule `prefix`."
+        p = lambda name: None if name is None else f"{prefix}.{name}"
+        return dataclasses.replace(self, target_layer=p(self.target_layer), head=p(self.head))
+    def replace(self, **changes) -> "ImageModelSpec": return dataclasses.replace(self, **changes)
+
+# %% ../../nbs/10_models.weights.ipynb #9aaa7bc9
+def _last_child(m: nn.Module) -> str: return list(m.named_children())[-1][0]
+
+def _last_linear(m: nn.Module) -> str | None:
+    "Name of the last `nn.Linear` registered in `m` (a classifier layer, in the usual order)."
+    return next((k for k, v in reversed(list(m.named_modules())) if isinstance(v, nn.Linear) and k), None)
+
+def _has(m: nn.Module, name: str) -> bool:
+    try: m.get_submodule(name); return True
+    except AttributeError: return False
+
+def _timm_spec(m: nn.Module) -> ImageModelSpec | None:
+    "timm models carry `pretrained_cfg` (mean, std, input size, classifier) and `feature_info` (their stages)."
+    cfg = dict(getattr(m, "pretrained_cfg", None) or {})
+    if not cfg or not hasattr(m, "feature_info"): return None
+    import timm.models
+    head = cfg.get("classifier"); head = head[0] if isinstance(head, (tuple, list)) else head
+    base = dict(mean=cfg.get("mean", IMAGENET_MEAN), std=cfg.get("std", IMAGENET_STD), input_size=cfg.get("input_size"),
+                fixed_input_size=bool(cfg.get("fixed_input_size", False)), head=head if head and _has(m, head) else _last_linear(m))
+    pe = getattr(m, "patch_embed", None)
+    if pe is not None and hasattr(m, "blocks") and hasattr(m, "num_prefix_tokens"):    # ViT family
+        dynamic = getattr(pe, "dynamic_img_size", False)
+        return ImageModelSpec(**{**base, "input_size": pe.img_size, "fixed_input_size": not dynamic},
+                              target_layer=f"blocks.{len(m.blocks) - 1}.norm1", reshape=TokenGrid(pe.grid_size, m.num_prefix_tokens))
+    if pe is not None: return ImageModelSpec(**base)          # other token models (Swin, ...): pass layer= yourself
+    if isinstance(m, timm.models.EfficientNet): layer = "bn2"             # last conv + BN-act, before pooling
+    elif isinstance(m, timm.models.ResNetV2): layer = "norm"              # pre-activation: the final norm + act
+    else: layer = m.feature_info[-1]["module"]
+    return ImageModelSpec(**base, target_layer=layer)
+
+def _torchvision_spec(m: nn.Module) -> ImageModelSpec | None:
+    import torchvision.models as tvm
+    if isinstance(m, tvm.VisionTransformer):
+        g = m.image_size // m.patch_size
+        return ImageModelSpec(input_size=m.image_size, fixed_input_size=True, reshape=TokenGrid((g, g)), head=_last_linear(m),
+                              target_layer=f"encoder.layers.{_last_child(m.encoder.layers)}.ln_1")
+    if isinstance(m, tvm.ResNet): return ImageModelSpec(input_size=224, target_layer=f"layer4.{_last_child(m.layer4)}", head="fc")
+    if isinstance(getattr(m, "features", None), nn.Sequential) and hasattr(m, "classifier"):   # MobileNet, VGG, EfficientNet, ...
+        return ImageModelSpec(input_size=224, target_layer=f"features.{_last_child(m.features)}", head=_last_linear(m))
+    return None
+
+def _clip_spec(m: nn.Module) -> ImageModelSpec | None:
+    "OpenAI CLIP visual towers (clip / clip-anytorch): a ViT, or a ResNet ending in attention pooling (a fixed grid too)."
+    if all(hasattr(m, a) for a in ("class_embedding", "transformer", "conv1", "input_resolution")):
+        g = m.input_resolution // m.conv1.kernel_size[0]
+        return ImageModelSpec(CLIP_MEAN, CLIP_STD, m.input_resolution, True,
+                              f"transformer.resblocks.{len(m.transformer.resblocks) - 1}.ln_1", TokenGrid((g, g), seq_first=True))
+    if all(hasattr(m, a) for a in ("attnpool", "layer4", "input_resolution")):
+        return ImageModelSpec(CLIP_MEAN, CLIP_STD, m.input_resolution, True, f"layer4.{_last_child(m.layer4)}")
+    return None
+
+BACKBONE_RULES: list = [_timm_spec, _torchvision_spec, _clip_spec]
+
+def backbone_spec(m: nn.Module) -> ImageModelSpec | None:
+    "The spec of a torchvision / timm / CLIP backbone, from its type and structure (None: not one of those)."
+    for rule in BACKBONE_RULES:
+        if (s := rule(m)) is not None: return s
+    return None
+
+# %% ../../nbs/10_models.weights.ipynb #50779674
+WRAPPER_ATTRS = ("network", "backbone", "model", "visual", "image_encoder", "student")
+
+def image_spec(model: nn.Module) -> ImageModelSpec | None:
+    "`model.image_spec()`, else a recognised backbone's spec, else that of a wrapped model (None: nothing known)."
+    own = getattr(model, "image_spec", None)
+    if callable(own): return own()
+    if (s := backbone_spec(model)) is not None: return s
+    for attr in WRAPPER_ATTRS:
+        child = getattr(model, "_modules", {}).get(attr)   # registered children only (a plain attribute has no layer name)
+        if isinstance(child, nn.Module) and child is not model and (s := image_spec(child)) is not None: return s.under(attr)
+    return None
 
 # %% ../../nbs/10_models.weights.ipynb #da11e7a5
 class WeightsNotFoundError(FileNotFoundError):

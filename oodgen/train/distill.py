@@ -58,11 +58,12 @@ class CLIPTeacher(nn.Module):
     def __init__(self, arch: str = "ViT-B/16", path=None):
         super().__init__()
         from oodgen.models.encoders import load_clip
+        from oodgen.models.weights import CLIP_MEAN, CLIP_STD
         with torch.random.fork_rng(devices=[]):   # random init overwritten by the weights: leave the global RNG alone
             self.model, self.weights = load_clip(arch, pretrained=True, path=path)
         self.model.eval().requires_grad_(False); self.logit_scale = 100.0; self.train_domains = None
-        self.register_buffer("mean", torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor((0.26862954, 0.26130258, 0.27577711)).view(1, 3, 1, 1))
+        self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1))
     @torch.no_grad()
     def embed_images(self, x):
         r = self.model.visual.input_resolution
@@ -260,20 +261,28 @@ def verdict_text(cmp, student: str = "RISE", baseline: str = "ERM") -> str:
     return " ".join(lines)
 
 # %% ../../nbs/24_train.distill.ipynb #d86a64d0
+from ..eval.outputs import model_outputs, ModelOutputs
+
+def _teacher_embeddings_of(ds: Dataset, teacher: nn.Module) -> torch.Tensor:
+    "Teacher embeddings of every item of a (nested Subset / ConcatDataset) dataset, from the per-dataset cache."
+    if isinstance(ds, Subset): return _teacher_embeddings_of(ds.dataset, teacher)[torch.as_tensor(ds.indices, dtype=torch.long)]
+    if isinstance(ds, ConcatDataset): return torch.cat([_teacher_embeddings_of(d, teacher) for d in ds.datasets])
+    return teacher_embeddings(teacher, ds)
+
 @torch.no_grad()
 def teacher_student_agreement(alg: "RISE", splits: DomainSplits, batch_size: int = 256) -> "pd.DataFrame":
     "Per domain (held-out: its `in` split; training: `out` splits): teacher zero-shot and student accuracy, agreement."
     import pandas as pd
     if alg.teacher is None: raise RuntimeError("call RISE.prepare(splits, classes) first")
-    dev = alg.student.fc.weight.device; alg.eval(); rows = []
-    parts = [(d, "held-out", splits.ins[d]) for d in splits.test_domains] + [(d, "training", splits.outs[d]) for d in splits.train_domains]
-    for d, role, sub in parts:
-        ys, ps, ts = [], [], []
-        for x, y, t in DataLoader(attach_teacher(sub, alg.teacher), batch_size=batch_size):
-            ps.append(alg.predict(x.to(dev)).argmax(1).cpu()); ts.append((t.to(dev) @ alg.class_text.T).argmax(1).cpu()); ys.append(y)
-        y, p, t = torch.cat(ys), torch.cat(ps), torch.cat(ts)
-        rows.append({"domain": d, "role": role, "teacher_acc": (t == y).float().mean().item(),
-                     "student_acc": (p == y).float().mean().item(), "agreement": (p == t).float().mean().item()})
+    parts = {d: splits.ins[d] for d in splits.test_domains} | {d: splits.outs[d] for d in splits.train_domains}
+    student = model_outputs(alg, parts, batch_size=batch_size, features=False)
+    emb = torch.cat([_teacher_embeddings_of(sub, alg.teacher) for sub in parts.values()]).float()
+    teacher = ModelOutputs(emb @ alg.class_text.T.cpu(), student.labels, emb, student.domains, student.domain_names)  # zero-shot head
+    rows = []
+    for d in parts:
+        s, t = student.domain(d), teacher.domain(d)
+        rows.append({"domain": d, "role": "held-out" if d in splits.test_domains else "training", "teacher_acc": t.acc,
+                     "student_acc": s.acc, "agreement": (s.preds == t.preds).float().mean().item()})
     return pd.DataFrame(rows)
 
 def load_student(path, splits: DomainSplits, classes: Sequence[str], device="cpu") -> "RISE":

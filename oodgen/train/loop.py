@@ -61,15 +61,13 @@ class Algorithm(nn.Module):
         return class_weighted_sampler(targets, generator=generator) if self.hparams.get("class_balanced") else None
 
 # %% ../../nbs/20_train.loop.ipynb #9a4b5801
+from ..eval.metrics import accuracy, macro_f1
+from ..eval.outputs import model_outputs
+
 def evaluate(model: Callable, dataset: Dataset, device="cpu", batch_size: int = 256, num_workers: int = 0) -> dict:
-    "Accuracy and macro-F1 of `model` (images -> logits) on `dataset`, with the labels and predictions."
-    ys, ps = [], []
-    with torch.no_grad():
-        for x, y in DataLoader(dataset, batch_size=batch_size, num_workers=num_workers):
-            ps.append(model(x.to(device)).argmax(1).cpu()); ys.append(torch.as_tensor(y))
-    y, p = torch.cat(ys).numpy(), torch.cat(ps).numpy()
-    return {"acc": float(accuracy_score(y, p)), "macro_f1": float(f1_score(y, p, average="macro", zero_division=0)),
-            "y_true": y, "y_pred": p}
+    "Accuracy and macro-F1 (over the model's full label set) of `model` (images -> logits) on `dataset`, with labels and predictions."
+    o = model_outputs(model, dataset, device, batch_size, features=False, num_workers=num_workers, desc="evaluate")
+    return {"acc": accuracy(o), "macro_f1": macro_f1(o), "y_true": o.labels.numpy(), "y_pred": o.preds.numpy()}
 
 # %% ../../nbs/20_train.loop.ipynb #9a4b5801
 def build_algorithm(name: str, num_classes: int, hparams: dict | None = None, seed: int = 0) -> Algorithm:
