@@ -14,13 +14,13 @@ from sklearn.metrics import confusion_matrix
 
 from .eval.metrics import classification_report, MACRO_F1_CONVENTION
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
-from .core import atomic_write_text, RunRecord, threads_per_job
+from .core import atomic_write_text, RunRecord, save_table, threads_per_job
 from .data.domains import MultiDomainDataset, split_domains
 import oodgen.train.algorithms, oodgen.train.distill   # register ERM, ERM_AugMix, RISE (no plugin imports)
 
 # %% auto #0
 __all__ = ['SELECTION_METHODS', 'resolve_test_domains', 'unit_hparams', 'check_overrides', 'run_leave_one_domain_out',
-           'unit_jobs', 'train_unit', 'select_runs', 'results_table', 'save_table', 'plot_results', 'plot_confusion']
+           'unit_jobs', 'train_unit', 'select_runs', 'results_table', 'plot_results', 'plot_confusion']
 
 # %% ../nbs/40_benchmark.ipynb #5a452c8e
 def resolve_test_domains(ds: MultiDomainDataset, test_domains) -> list[str]:
@@ -161,13 +161,6 @@ def results_table(df: pd.DataFrame, metric: str = "acc", domains: Sequence[str] 
     if domains is not None: table = table[[d for d in domains if d in table.columns]]
     avg = f.groupby(["algorithm", "seed"]).value.mean().groupby("algorithm").apply(_pm)
     return table.assign(avg=avg).rename_axis(columns=None)
-
-def save_table(table: pd.DataFrame, path_stem: str | Path, caption: str = "") -> tuple[Path, Path]:
-    "Write a table as CSV and Markdown (atomically; the Markdown under its `caption`); returns both paths."
-    stem = Path(path_stem)
-    csv = atomic_write_text(stem.with_suffix(".csv"), table.to_csv())
-    md = atomic_write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + table.to_markdown() + "\n")
-    return csv, md
 
 # %% ../nbs/40_benchmark.ipynb #184f4ddd
 def plot_results(df: pd.DataFrame, metric: str = "acc", title: str = ""):

@@ -16,7 +16,7 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULT_DATA_ROOT', 'seed_everything', 'get_device', 'threads_per_job', 'data_root', 'atomic_path',
            'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info', 'RunRecord',
-           'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name']
+           'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table']
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -223,3 +223,19 @@ def best_checkpoint(run_dir: str | os.PathLike) -> Path:
 def unit_name(algorithm: str, test_domain: str, trial: int, seed: int) -> str:
     "A benchmark unit's name (its checkpoint is `checkpoints/<name>.pt`)."
     return f"{algorithm}_{test_domain}_trial{trial}_seed{seed}".replace(" ", "_")
+
+# %% ../nbs/00_core.ipynb #a4ef4aef
+def table_markdown(t, floatfmt: str = ".4g") -> str:
+    "A DataFrame as Markdown, multi-level rows and columns flattened (`a / b`)."
+    import pandas as pd
+    flat = lambda k, sep: sep.join(f"{c:g}" if isinstance(c, float) else str(c) for c in (k if isinstance(k, tuple) else (k,)))
+    name = " / ".join(str(n) for n in t.index.names if n) or None
+    t = t.copy(); t.columns = [flat(c, " ") for c in t.columns]; t.index = pd.Index([flat(i, " / ") for i in t.index], name=name)
+    return t.to_markdown(floatfmt=floatfmt) + "\n"
+
+def save_table(table, path_stem: str | os.PathLike, caption: str = "", floatfmt: str = ".4g") -> tuple[Path, Path]:
+    "Write a table as `<stem>.csv` and `<stem>.md` (under its `caption`), atomically; returns both paths."
+    stem = Path(path_stem)
+    csv = atomic_write_text(stem.with_suffix(".csv"), table.to_csv())
+    md = atomic_write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + table_markdown(table, floatfmt))
+    return csv, md

@@ -90,6 +90,19 @@ def check_parameters(params: dict, known: dict, stage: str):
 
 def _seeds_ok(v) -> bool: return isinstance(v, list) and len(v) > 0 and all(type(s) is int and s >= 0 for s in v)
 
+def _dataset_ok(v) -> bool:
+    from oodgen.data.domains import DATASETS
+    return v in DATASETS or v in ("flickr30k", "coco") or Path(v).expanduser().is_dir()
+
+def _device_ok(v) -> bool:
+    import re
+    return bool(re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", v))
+
+def _algorithms_ok(v) -> bool:
+    import oodgen.benchmark   # registers every algorithm
+    from oodgen.train.loop import ALGORITHMS
+    return len(v) > 0 and all(a in ALGORITHMS for a in v)
+
 # what a value must be beyond the type of its default, declared once for every stage that has the parameter
 PARAMETER_RULES = {
     "steps": (lambda v: v > 0, "a positive number of training steps"), "epochs": (lambda v: v > 0, "a positive number of epochs"),
@@ -100,7 +113,10 @@ PARAMETER_RULES = {
     "eval_every": (lambda v: v >= 0, "0 (at the end only) or a positive number of steps"),
     "test_domains": (lambda v: v == "all" or (isinstance(v, list) and len(v) > 0 and all(isinstance(d, str) for d in v)),
                      "'all' or a non-empty list of domain names, e.g. '[rotated]'"),
-    "algorithms": (lambda v: len(v) > 0, "a non-empty list of algorithm names, e.g. '[ERM, RISE]'")}
+    "algorithms": (_algorithms_ok, "a non-empty list of registered algorithms (oodgen.train.loop.ALGORITHMS), e.g. '[ERM, RISE]'"),
+    "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; flickr30k / coco "
+                             "for Stage 1) or an existing DomainBed-layout folder <folder>/<domain>/<class>/<image>"),
+    "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps")}
 ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
 
 def _kind_ok(v, default, name) -> bool:

@@ -561,6 +561,10 @@ def corrupt(x: torch.Tensor, name: str, severity: int, generator: torch.Generato
                          f"{type(x).__name__}{tuple(x.shape) if torch.is_tensor(x) else ''}")
     if not x.is_floating_point():
         raise ValueError(f"expected float images in [0, 1], got dtype {x.dtype}; convert with x.float() / 255")
+    lo, hi = (float(v) for v in x.aminmax()) if x.numel() else (0.0, 1.0)
+    if lo < -1e-3 or hi > 1 + 1e-3:
+        raise ValueError(f"expected images in [0, 1], got values in [{lo:.3g}, {hi:.3g}]: "
+                         f"{'divide 0..255 images by 255' if hi > 1.5 else 'pass un-normalised images (undo the mean/std)'}")
     single = x.ndim == 3
     out = fn(x[None] if single else x, int(severity), generator).clamp(0, 1).to(x.dtype)
     return out[0] if single else out

@@ -24,13 +24,13 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, 
 
 from ..models.classifiers import Normalize, SmallCNN
 from ..train.loop import Algorithm
-from ..core import Registry
+from ..core import Registry, save_table, table_markdown
 from .saliency import check_images, compute_cam, guided_gradcam, predict, saliency_model, smoothgrad
 
 # %% auto #0
 __all__ = ['COLOR_SHIFTS', 'Shift', 'blur', 'rotation', 'color_shift', 'corruption', 'as_shift', 'heatmap_mse', 'heatmap_pearson',
-           'topk_iou', 'saliency', 'heatmap_stability', 'stability_summary', 'stability_table', 'table_markdown',
-           'plot_stability', 'plot_stability_bars', 'overlay', 'plot_grid', 'plot_methods_grid', 'plot_smoothgrad_grid',
+           'topk_iou', 'saliency', 'heatmap_stability', 'stability_summary', 'stability_table', 'plot_stability',
+           'plot_stability_bars', 'overlay', 'plot_grid', 'plot_methods_grid', 'plot_smoothgrad_grid',
            'plot_shift_grid']
 
 # %% ../../nbs/31_eval.stability.ipynb #ea10cded
@@ -152,14 +152,6 @@ def stability_table(df: pd.DataFrame, metric: str = "mse", shift: str | None = N
     cols = "level" if d["shift"].nunique() == 1 else ["shift", "level"]
     t = d.pivot_table(index="model", columns=cols, values=metric, aggfunc="mean", sort=False)
     return t.rename_axis(columns=("sigma" if shift == "blur" else cols) if isinstance(cols, str) else cols)
-
-def table_markdown(t: pd.DataFrame, floatfmt: str = ".4f") -> str:
-    "A table as Markdown (flat column names)."
-    flat = lambda k, sep: sep.join(f"{c:g}" if isinstance(c, float) else str(c) for c in (k if isinstance(k, tuple) else (k,)))
-    name = " / ".join(str(n) for n in t.index.names if n) or None
-    t = t.copy(); t.columns = [flat(c, " ") for c in t.columns]; t.index = pd.Index([flat(i, " / ") for i in t.index], name=name)
-    return t.to_markdown(floatfmt=floatfmt) + "\n"
-
 def plot_stability(df: pd.DataFrame, shift: str = "blur", metrics: Sequence[str] = ("mse", "pearson", "iou"),
                    xlabel: str | None = None):
     "Clean-vs-shifted heatmap metrics against the shift level, one line per model (and method), 95% CI over images."

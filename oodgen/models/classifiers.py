@@ -81,8 +81,8 @@ def _torchvision_classifier(name, num_classes, pretrained):
 
 def create_classifier(name: str, num_classes: int, pretrained: bool = False) -> nn.Module:
     "A classifier on images in [0, 1]: `small_cnn`, a torchvision model name or a timm model name."
-    import timm, torchvision
     if name == "small_cnn": return SmallCNN(num_classes)
+    import timm, torchvision       # only now: importing them costs seconds in every fresh worker process
     if name in torchvision.models.list_models(module=torchvision.models):
         return _torchvision_classifier(name, num_classes, pretrained)
     if timm.is_model(name):

@@ -171,7 +171,10 @@ def build_matcher(config: dict) -> ImageTextMatcher:
 def save_teacher(model: ImageTextMatcher, path, **extra) -> Path:
     "Atomically save `{'config', 'state_dict', **extra}` (e.g. metrics, epoch)."
     model = getattr(model, "module", model)
-    return save_checkpoint({"config": model.config, "state_dict": model.state_dict(), **extra}, path)
+    # the encoders' weights tags travel too: rebuilt with random init and loaded, they would be tagged 'random', and
+    # the feature cache (keyed by tag + weights hash) would miss the features Stage 1 cached for these very weights
+    tags = {"image": model.image_encoder.weights_tag, "text": model.text_encoder.weights_tag}
+    return save_checkpoint({"config": model.config, "state_dict": model.state_dict(), "weights_tags": tags, **extra}, path)
 
 def load_teacher(path, map_location="cpu") -> ImageTextMatcher:
     "Rebuild a Stage 1 teacher (in eval mode) from a `save_teacher` file, or from that file's already loaded dict."
@@ -183,6 +186,8 @@ def load_teacher(path, map_location="cpu") -> ImageTextMatcher:
     # teacher never changes what a seeded run draws after it
     with torch.random.fork_rng(devices=[]): model = build_matcher(ck["config"])
     model.load_state_dict(ck["state_dict"])
+    for enc, tag in ((model.image_encoder, ck.get("weights_tags", {}).get("image")), (model.text_encoder, ck.get("weights_tags", {}).get("text"))):
+        if tag: enc.weights_tag = tag; enc.__dict__.pop("_wid", None)
     return model.eval()
 
 # %% ../../nbs/13_models.cross_attention.ipynb #c0a98c5d

@@ -112,6 +112,14 @@ class FeatureCache:
                 "input_size": getattr(encoder, "input_size", None), "dtype": str(self.dtype), "version": 1}
         h = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
         return self.root/f"{kind}-{_safe(encoder.name)}-{h}.pt", spec
+    def _save(self, obj, path: Path):
+        "Write an entry; a cache folder that cannot be written turns the cache off with one warning (the run goes on)."
+        if getattr(self, "off", False): return
+        try: save_checkpoint(obj, path)
+        except OSError as e:
+            self.off = True
+            warnings.warn(f"feature cache {self.root} is not writable ({e.strerror or e}); going on without a cache "
+                          f"(set OODGEN_CACHE or cache_dir to a writable folder)")
     def _load(self, path: Path, spec: dict):
         if not path.exists(): return None
         try: obj = load_checkpoint(path)
@@ -137,7 +145,7 @@ class FeatureCache:
             return ImageFeatures(obj["pooled"], obj["tokens"], tuple(obj["grid"]) if obj["grid"] else None)
         self.misses += 1
         f = compute_image_features(encoder, images, dtype=self.dtype, **kw)
-        save_checkpoint({"spec": spec, "pooled": f.pooled, "tokens": f.tokens, "grid": list(f.grid) if f.grid else None}, path)
+        self._save({"spec": spec, "pooled": f.pooled, "tokens": f.tokens, "grid": list(f.grid) if f.grid else None}, path)
         return f
     def text_features(self, encoder: TextEncoder, texts: Sequence[str], **kw) -> TextFeatureBank:
         "Features of every caption in `texts` (cached like image features)."
@@ -146,5 +154,5 @@ class FeatureCache:
         if (obj := self._load(path, spec)) is not None: return TextFeatureBank(obj["flat"], obj["offsets"], obj["pooled"])
         self.misses += 1
         bank = compute_text_features(encoder, texts, dtype=self.dtype, **kw)
-        save_checkpoint({"spec": spec, **bank.state()}, path)
+        self._save({"spec": spec, **bank.state()}, path)
         return bank
