@@ -73,7 +73,7 @@ def pooled(minibatches: list) -> tuple[torch.Tensor, torch.Tensor]:
     "`(x, y)` of every domain's minibatch concatenated (DomainBed's `all_x`, `all_y`)."
     return torch.cat([m[0] for m in minibatches]), torch.cat([m[1] for m in minibatches])
 
-# %% ../../nbs/20_train.loop.ipynb #0711e23e
+# %% ../../nbs/20_train.loop.ipynb #84421f6e
 class ForeverSampler(Sampler):
     "Repeat a finite sampler forever (each pass redraws it)."
     def __init__(self, sampler): self.sampler = sampler
