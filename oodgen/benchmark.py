@@ -14,9 +14,9 @@ from sklearn.metrics import confusion_matrix
 
 from .eval.metrics import classification_report, MACRO_F1_CONVENTION
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
+import oodgen.train.algorithms, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
 from .core import atomic_write_text, RunRecord, save_table, threads_per_job
 from .data.domains import MultiDomainDataset, split_domains
-import oodgen.train.algorithms, oodgen.train.distill   # register ERM, ERM_AugMix, RISE (no plugin imports)
 
 # %% auto #0
 __all__ = ['SELECTION_METHODS', 'resolve_test_domains', 'unit_hparams', 'check_overrides', 'run_leave_one_domain_out',
@@ -81,10 +81,11 @@ def unit_jobs(ds: MultiDomainDataset, algorithms, test_domains, n_hparams: int, 
 
 def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | None, holdout: float, device: str,
                eval_every: int | None, hparams_seed: int, ckpt_dir: str | None) -> dict:
-    "Train one unit; returns its records and (main units) its report. Writes only its checkpoint."
+    "Train one unit; returns its records and (main units) its report, with what `on_train_end` returned. Writes only its checkpoint."
     tags = job["tags"]; alg_name, test_domain, seed = tags["algorithm"], tags["test_domain"], tags["seed"]
     splits = split_domains(ds, job["held_out"], holdout=holdout, seed=seed)
-    alg = build_algorithm(alg_name, ds.num_classes, unit_hparams(alg_name, tags["trial"], hparams, hparams_seed), seed=seed)
+    alg = build_algorithm(alg_name, ds.num_classes, unit_hparams(alg_name, tags["trial"], hparams, hparams_seed), seed=seed,
+                          num_domains=len(splits.train_domains))
     alg.prepare(splits, ds.classes)
     records = []
     evals = fit(alg, splits, steps, device=device, seed=seed, eval_every=eval_every if job["main"] else None,
@@ -94,8 +95,16 @@ def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | No
     rep = classification_report(held["y_true"], held["y_pred"], ds.classes)   # full label set: macro avg = macro_f1
     result = {**tags, "acc": held["acc"], "macro_f1": held["macro_f1"],
               "y_true": held["y_true"].tolist(), "y_pred": held["y_pred"].tolist()}
-    if ckpt_dir: save_algorithm(alg, Path(ckpt_dir)/f"{job['name']}.pt", ds.classes, **tags)
-    return {"records": records, "report": {**tags, "hparams": alg.hparams, "report": rep, "result": result}}
+    info = _jsonable(alg.train_end_info)      # e.g. SWAD's averaged step range: saved in the report and checkpoint
+    if ckpt_dir: save_algorithm(alg, Path(ckpt_dir)/f"{job['name']}.pt", ds.classes, **tags, train_end=info)
+    return {"records": records, "report": {**tags, "hparams": alg.hparams, "report": rep, "result": result, "train_end": info}}
+
+def _jsonable(x):
+    "Numbers, strings, bools, None, lists and dicts of them as is; tensors / arrays as lists; anything else as its repr."
+    if isinstance(x, dict): return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [_jsonable(v) for v in x]
+    if hasattr(x, "tolist"): return x.tolist()
+    return x if x is None or isinstance(x, (bool, int, float, str)) else repr(x)
 
 class _Lazy:
     "The in-process path's stand-in for a future: `result()` runs the call."

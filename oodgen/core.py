@@ -224,7 +224,7 @@ def unit_name(algorithm: str, test_domain: str, trial: int, seed: int) -> str:
     "A benchmark unit's name (its checkpoint is `checkpoints/<name>.pt`)."
     return f"{algorithm}_{test_domain}_trial{trial}_seed{seed}".replace(" ", "_")
 
-# %% ../nbs/00_core.ipynb #a4ef4aef
+# %% ../nbs/00_core.ipynb #79b04fd4
 def table_markdown(t, floatfmt: str = ".4g") -> str:
     "A DataFrame as Markdown, multi-level rows and columns flattened (`a / b`)."
     import pandas as pd

@@ -196,8 +196,8 @@ class RISE(Algorithm):
                "w_kd": (0.9, lambda r: float(r.choice([0.9, 0.8, 0.2, 0.1]))),
                "w_dist": (1.0, lambda r: float(r.choice([0.5, 1.0, 2.0]))),
                "anchors": ("domains", None), "class_balanced": (False, None)}
-    def __init__(self, num_classes, hparams=None):
-        super().__init__(num_classes, hparams)
+    def __init__(self, num_classes, hparams=None, num_domains=1):
+        super().__init__(num_classes, hparams, num_domains)
         if not self.hparams["embed_dim"]: self.hparams["embed_dim"] = teacher_dim(self.hparams["teacher"])
         self.student = Student(self.hparams["backbone"], num_classes, self.hparams["embed_dim"], self.hparams["pretrained"],
                                self.hparams["input_size"])
@@ -219,6 +219,7 @@ class RISE(Algorithm):
         self.register_buffer("class_text", F.normalize(raw, dim=-1).to(dev), persistent=False)
         self.register_buffer("anchor_text", anchor.to(dev), persistent=False)
     def train_dataset(self, dataset):
+        "One training domain's items as `(x, y, teacher embedding)`."
         if self.teacher is None: raise RuntimeError("call RISE.prepare(splits, classes) before training")
         return attach_teacher(dataset, self.teacher)
     def losses(self, x, y, t_emb) -> dict:
@@ -231,8 +232,8 @@ class RISE(Algorithm):
                  "rd": relative_distance_loss(emb, self.class_text_raw, self.anchor_text, y)}
         parts["loss"] = h["w_kd"]*parts["kd"] + (1 - h["w_kd"])*parts["ce"] + h["w_dist"]*(parts["ad"] + parts["rd"])
         return parts
-    def update(self, batch):
-        x, y, t_emb = batch
+    def update(self, minibatches):
+        x, y, t_emb = (torch.cat(p) for p in zip(*minibatches))    # one (x, y, t) minibatch per domain, pooled
         parts = self.losses(x, y, t_emb)
         self.optimizer.zero_grad(set_to_none=True); parts["loss"].backward(); self.optimizer.step()
         return {k: v.item() for k, v in parts.items()}
