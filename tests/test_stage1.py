@@ -1,16 +1,14 @@
 """Stage 1 (23_train.contrastive) end to end through `oodgen run`: tiny parameters, the real offline encoders."""
 import json
 import pandas as pd
+import pytest
 import torch
-from conftest import oodgen_cli
 from oodgen.data.domains import DigitsDG
 
-TINY = ["-p", "limit", "16", "-p", "image_size", "64", "-p", "epochs", "2", "-p", "batch_size", "32",
-        "-p", "embed_dim", "32", "-p", "heads", "2", "-p", "device", "cpu"]
-
-def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(tmp_path):
-    oodgen_cli("run", "contrastive", *TINY, "-p", "cache_dir", tmp_path/"cache", "--name", "s1", "--out", tmp_path, "--quiet")
-    d = tmp_path/"s1"
+@pytest.mark.xdist_group("stage1")
+def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(stage1_run):
+    "The shared tiny run (conftest `stage1_run`: limit 16, 64 px, 2 epochs, held-out `rotated`)."
+    d = stage1_run
     for f in ["23_train.contrastive.ipynb", "params.json", "metrics.jsonl", "done", "test_retrieval.csv", "test_retrieval.md",
               "figures/loss_curve.png", "figures/attention_maps.png", "checkpoints/best.pt", "checkpoints/last.pt"]:
         assert (d/f).exists(), f
