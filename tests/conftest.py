@@ -5,7 +5,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
-    "Under pytest-xdist (`make pytest`: 2 workers) each worker, and the stage processes it starts, gets its share of the cores."
+    "Under pytest-xdist (`make pytest`: 2 workers, one file at a time each) each worker, and the stage processes it starts, gets its share of the cores."
     n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if n > 1 and "OMP_NUM_THREADS" not in os.environ:
         from oodgen.core import threads_per_job
@@ -33,10 +33,11 @@ def oodgen_cli(*args, cwd=None, check=True, timeout=600):
         raise AssertionError(f"oodgen {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
 
-# One tiny Stage 1 run (real offline encoders, 16 images per split) shared by the Stage 1 and Stage 2 tests; tests that
-# use it carry `@pytest.mark.xdist_group("stage1")`, so that under `--dist loadgroup` it is made once, not per worker.
+# One tiny Stage 1 run (real offline encoders, 16 images per split) shared by the Stage 1 test and the Stage 2 run on it.
+# Under pytest-xdist a session fixture is made once per worker: its users stay in one file (test_stage1.py) and
+# `make pytest` distributes by file (--dist loadfile; loadgroup does not group under pytest 9.2: pytest-xdist #1386).
 STAGE1_TINY = {"limit": 16, "image_size": 64, "epochs": 2, "batch_size": 32, "embed_dim": 32, "heads": 2, "device": "cpu",
-               "test_domain": "rotated"}
+               "test_domains": "[rotated]"}
 
 @pytest.fixture(scope="session")
 def stage1_run(tmp_path_factory, feature_cache):

@@ -13,7 +13,6 @@ def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli")
     return out/"a", oodgen_cli("run", "benchmark", *TINY, "--name", "a", "--out", out, "--quiet")
 
-@pytest.mark.xdist_group("cli_tiny_run")
 def test_run_writes_a_complete_run_folder(tiny_run):
     d, r = tiny_run
     assert f"run folder: {d}" in r.stdout
@@ -33,7 +32,6 @@ def test_run_writes_a_complete_run_folder(tiny_run):
     mean = float(table.loc["ERM", "colored"].split(" ± ")[0])
     assert abs(mean - 100*held[held.step == 4].value.item()) < 0.051
 
-@pytest.mark.xdist_group("cli_tiny_run")
 def test_seeded_runs_give_identical_metrics(tmp_path, tiny_run):
     oodgen_cli("run", "benchmark", *TINY, "--name", "b", "--out", tmp_path, "--quiet")
     a, b = (pd.read_json(d/"metrics.jsonl", lines=True) for d in [tiny_run[0], tmp_path/"b"])
@@ -51,22 +49,6 @@ def test_unknown_parameter_and_stage_are_clear_errors(tmp_path):
     assert r.returncode == 2 and "no parameter(s) ['datset']" in r.stderr and "Traceback" not in r.stderr
     r = oodgen_cli("run", "benchmrk", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "unknown stage 'benchmrk'" in r.stderr
-
-def test_sweep_resumes_without_redoing_finished_points(tmp_path):
-    args = ["sweep", "benchmark", "-p", "seeds", "[0]", "-p", "steps", "1,2", "-p", "test_domains", "[colored]",
-            "-p", "eval_every", "0", "--name", "s", "--out", tmp_path]
-    oodgen_cli(*args)
-    root = tmp_path/"s"
-    done = sorted(p.parent.name for p in root.glob("*/done"))
-    assert done == ["steps=1", "steps=2"]
-    # a sweep killed half way: one point unfinished (no done marker); the rerun redoes only that one
-    (root/"steps=2"/"done").unlink()
-    before = (root/"steps=1"/"metrics.jsonl").stat().st_mtime_ns
-    r = oodgen_cli(*args)
-    assert "skip steps=1 (done)" in r.stdout and "ok   steps=2" in r.stdout
-    assert (root/"steps=1"/"metrics.jsonl").stat().st_mtime_ns == before
-    df = pd.read_csv(root/"sweep_metrics.csv")
-    assert set(df["param.steps"]) == {1, 2}
 
 def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
     "The real-benchmark path (here PACS) on a generated DomainBed-layout tree of PNGs."
@@ -96,18 +78,3 @@ def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
     assert set(m.trial) == {0, 1} and set(m.val_domain.dropna()) == {"gray", "rotated", "inverted"}
     reps = [json.loads((d/"reports"/f"ERM_colored_trial{k}_seed0.json").read_text())["hparams"] for k in (0, 1)]
     assert reps[0]["lr"] == 1e-3 and reps[1]["lr"] != 1e-3          # trial 1 is a seeded random draw
-
-def test_pipeline_runs_a_group_of_stages_at_once_and_resumes(tmp_path, capsys):
-    "Grouped steps run as parallel `oodgen run` processes; the next step gets their folders; finished steps are skipped."
-    from oodgen.runs import run_pipeline
-    fixed = {"seeds": [0], "steps": 2, "eval_every": 0}
-    grp = [("benchmark", f"erm-{d}", {"test_domains": lambda done, root, d=d: [d]}) for d in ("gray", "colored")]
-    after = ("benchmark", "after", {"test_domains": lambda done, root: [sorted(done)[0].split("-")[1]]})
-    root = run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
-    for name in ("erm-gray", "erm-colored", "after"): assert (root/name/"done").exists(), name
-    assert json.loads((root/"after"/"params.json").read_text())["test_domains"] == ["colored"]
-    assert json.loads((root/"erm-gray"/"params.json").read_text())["jobs"] == 2     # forwarded to stages with `jobs`
-    capsys.readouterr()
-    run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
-    out = capsys.readouterr().out
-    assert out.count("done already, skipped") == 3

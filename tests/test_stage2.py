@@ -1,9 +1,7 @@
-"""Stage 2 (24_train.distill) on Digits-DG: end to end on the shared tiny Stage 1 run; unit-level checks with random tiny teachers."""
-import json
-import pandas as pd
+"""Stage 2 (24_train.distill) on Digits-DG, unit-level checks with random tiny teachers (the end-to-end Stage 2 run on
+a real Stage 1 run is in test_stage1.py, next to the Stage 1 run it shares)."""
 import pytest
 import torch
-from conftest import oodgen_cli
 
 
 def tiny_teacher(path, train_domains):
@@ -21,27 +19,6 @@ def teachers(tmp_path_factory):
     d = tmp_path_factory.mktemp("teachers")
     return {"clean": tiny_teacher(d/"clean.pt", ["gray", "rotated", "inverted"]),
             "leaky": tiny_teacher(d/"leaky.pt", ["gray", "colored", "rotated", "inverted"])}
-
-
-@pytest.mark.xdist_group("stage1")
-def test_stage2_run_on_stage1_runs_compares_student_with_erm(tmp_path, stage1_run):
-    "The pipeline's chain: the teacher is a folder of stage1-<held-out domain>/ runs (here the shared tiny Stage 1 run)."
-    oodgen_cli("run", "distill", "-p", "teacher", stage1_run.parent, "-p", "algorithms", "[ERM, RISE]",
-               "-p", "test_domains", "[rotated]", "-p", "seeds", "[0, 1]", "-p", "steps", "5",
-               "--name", "s2", "--out", tmp_path, "--quiet")
-    d = tmp_path/"s2"
-    for f in ["results_acc.md", "results_acc_oracle.md", "results_macro_f1_training_domain.csv", "student_vs_erm.md",
-              "teacher_vs_student.md", "figures/heldout_accuracy.png", "checkpoints/RISE_rotated_trial0_seed1.pt", "done"]:
-        assert (d/f).exists(), f
-    cmp = pd.read_csv(d/"student_vs_erm.csv")
-    assert cmp.verdict.iloc[0] in {"better", "worse", "within seed spread"}
-    m = pd.read_json(d/"metrics.jsonl", lines=True)
-    assert {"kd", "ce", "ad", "rd"} <= set(m.metric)                       # the RISE losses were logged
-    rec = m[m.metric == "rise_minus_erm"].value.item()
-    assert abs(rec - (cmp.RISE - cmp.ERM).item()) < 1e-9
-    rep = json.loads((d/"reports"/"RISE_rotated_trial0_seed0.json").read_text())
-    assert rep["hparams"]["teacher"] == str(stage1_run.parent) and rep["hparams"]["w_kd"] == 0.9
-    assert rep["hparams"]["embed_dim"] == 32                               # the Stage 1 run's embed_dim
 
 
 def test_teacher_that_saw_the_test_domain_is_refused(teachers):
