@@ -2,6 +2,7 @@
 
     python tests/benchmarks/unit_speed.py [--algorithms ERM,ERM_AugMix] [--steps 100] [--threads 1] [--repeats 3]
                                           [--teacher runs/<pipeline>]   # adds RISE: a Stage 1 run folder (or folder of them)
+                                          [--test-domain colored]
 
 A unit is `oodgen.benchmark.train_unit` as `make demo` runs it (Digits-DG, held-out `colored`, 100 steps, every split
 evaluated at the end, checkpoint written), timed end to end. The bare loop is the same algorithm's `update` on one fixed
@@ -46,6 +47,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--algorithms", default="ERM,ERM_AugMix")
     ap.add_argument("--teacher", default="", help="Stage 1 run folder / checkpoint: also time RISE with it")
+    ap.add_argument("--test-domain", default="colored", help="held-out domain (a --teacher must never have seen it)")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (each of make demo's 2 workers uses 1 on 2 cores)")
     ap.add_argument("--repeats", type=int, default=3)
@@ -60,12 +62,12 @@ def main(argv=None):
     ds = DigitsDG()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"cores {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, load {load:.1f}, "
-          f"torch threads {torch.get_num_threads()}, {a.steps} steps per unit, Digits-DG held-out colored")
+          f"torch threads {torch.get_num_threads()}, {a.steps} steps per unit, Digits-DG held-out {a.test_domain}")
     print(f"{'algorithm':11s} {'unit':5s} {'unit steps/s':>12s} {'bare steps/s':>12s} {'ratio':>6s} | {'cpu ratio':>9s}")
     with tempfile.TemporaryDirectory() as ck:
         for name in algorithms:
             hp = {"teacher": a.teacher} if name == "RISE" else {}
-            job = unit_jobs(ds, [name], ["colored"], 1, [0], False)[0]
+            job = unit_jobs(ds, [name], [a.test_domain], 1, [0], False)[0]
             for r in range(a.repeats):
                 uw, uc = unit_steps_per_s(ds, job, hp, a.steps, ck)
                 bw, bc = bare_steps_per_s(name, ds, job, hp, a.steps)
