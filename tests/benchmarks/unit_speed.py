@@ -5,29 +5,28 @@
                                           [--test-domain colored]
 
 A unit is `oodgen.benchmark.train_unit` as `make demo` runs it (Digits-DG, held-out `colored`, 100 steps, every split
-evaluated at the end, checkpoint written), timed end to end. The bare loop is the same algorithm's `update` on one fixed
-batch drawn from the unit's own training data: no data loading, no evaluation, no setup. The figure is the ratio
-unit steps/s / bare steps/s (target >= 0.7). The first unit of an algorithm in a process includes first-use
-costs (timm, a teacher); "again" rows are what most of a worker's units cost. Wall-clock and CPU-time ratios are both printed: on a shared
-machine the CPU ratio is the steadier one. Printed figures only, no timed asserts.
+evaluated at the end, checkpoint written), timed end to end. The bare loop is the same algorithm's `update` on one
+fixed step's minibatches (one per training domain) from the unit's own training data: no data loading, no
+evaluation, no setup. The figure is the ratio unit steps/s / bare steps/s (target >= 0.7). The first unit of an
+algorithm in a process includes first-use costs (timm, a teacher); "again" rows are what most of a worker's units
+cost. Wall-clock and CPU-time ratios are both printed: on a shared machine the CPU ratio is the steadier one.
+Printed figures only, no timed asserts.
 """
 import argparse, os, time
 
 import torch
-from torch.utils.data import DataLoader
 
 
 def bare_steps_per_s(name, ds, job, hparams, steps):
-    "Steps/s (wall, cpu) of `alg.update` on one fixed batch of the unit's training data (after 3 warm-up steps)."
+    "Steps/s (wall, cpu) of `alg.update` on one fixed step's minibatches of the unit's training data (after 3 warm-up steps)."
     from oodgen.benchmark import unit_hparams
     from oodgen.data.domains import split_domains
-    from oodgen.train.loop import build_algorithm, to_device
+    from oodgen.train.loop import build_algorithm, domain_minibatches, to_device
     splits = split_domains(ds, job["held_out"], seed=0)
-    alg = build_algorithm(name, ds.num_classes, unit_hparams(name, 0, hparams), seed=0)
+    alg = build_algorithm(name, ds.num_classes, unit_hparams(name, 0, hparams), seed=0,
+                          num_domains=len(splits.train_domains))
     alg.prepare(splits, ds.classes); alg.train()
-    train = alg.train_dataset(splits.train_set())
-    batch = to_device(next(iter(DataLoader(train, batch_size=alg.hparams["batch_size"], shuffle=True,
-                                           generator=torch.Generator().manual_seed(0)))), "cpu")
+    batch = to_device(next(iter(domain_minibatches(alg, splits, seed=0))), "cpu")   # one minibatch per training domain
     for _ in range(3): alg.update(batch)
     w, c = time.perf_counter(), time.process_time()
     for _ in range(steps): alg.update(batch)
