@@ -5,7 +5,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
-    "Under pytest-xdist (`make pytest`: 2 workers, one file at a time each) each worker, and the stage processes it starts, gets its share of the cores."
+    "Under pytest-xdist (`make pytest`: 2 workers) each worker, and the stage processes it starts, gets its share of the cores."
     n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if n > 1 and "OMP_NUM_THREADS" not in os.environ:
         from oodgen.core import threads_per_job
