@@ -38,8 +38,9 @@ sync-check: install
 nbtest: install
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2   # 2 notebooks at once on 2 cores: 1 thread each
 
+## 2 pytest-xdist workers, one test file at a time each (tests sharing a fixture's run live in one file).
 pytest: install
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 readme: install
 	$(BIN)/oodgen readme

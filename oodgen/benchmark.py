@@ -112,10 +112,12 @@ class _Lazy:
     def result(self): return self.fn()
 
 _WORKER_DS = None
-def _worker_init(ds, threads: int):
+def _worker_init(ds, threads: int, modules: Sequence[str] = ()):
+    "A spawned worker: its thread count, the dataset, and the modules that registered the parent's algorithms."
     global _WORKER_DS
-    import torch
+    import importlib, torch
     torch.set_num_threads(threads); _WORKER_DS = ds
+    for m in modules: importlib.import_module(m)
 
 def _worker_train(job, kw): return train_unit(_WORKER_DS, job, **kw)
 
@@ -128,7 +130,10 @@ def _job_runner(ds, jobs: int):
     # CPU threads split between workers: on a small machine 2 one-thread workers beat one two-thread process by ~30%
     threads = threads_per_job(jobs)
     import oodgen.benchmark as mod   # the package's functions, not this notebook's copies (workers cannot import __main__)
-    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=mod._worker_init, initargs=(ds, threads))
+    # a spawned worker starts with an empty registry: it imports whatever module registered each algorithm here
+    modules = sorted({cls.__module__ for cls in ALGORITHMS.values()} - {"__main__"})
+    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=mod._worker_init,
+                             initargs=(ds, threads, modules))
     try: yield lambda job, kw: ex.submit(mod._worker_train, job, kw)
     finally: ex.shutdown(wait=True, cancel_futures=True)
 

@@ -4,6 +4,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+def pytest_configure(config):
+    "Under pytest-xdist (`make pytest`: 2 workers) each worker, and the stage processes it starts, gets its share of the cores."
+    n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if n > 1 and "OMP_NUM_THREADS" not in os.environ:
+        from oodgen.core import threads_per_job
+        import torch
+        os.environ["OMP_NUM_THREADS"] = str(threads_per_job(n)); torch.set_num_threads(threads_per_job(n))
+
 @pytest.fixture(scope="session")
 def repo(): return REPO
 
@@ -24,3 +32,17 @@ def oodgen_cli(*args, cwd=None, check=True, timeout=600):
     if check and r.returncode != 0:
         raise AssertionError(f"oodgen {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
+
+# One tiny Stage 1 run (real offline encoders, 16 images per split) shared by the Stage 1 test and the Stage 2 run on it.
+# Under pytest-xdist a session fixture is made once per worker: its users stay in one file (test_stage1.py) and
+# `make pytest` distributes by file (--dist loadfile; loadgroup does not group under pytest 9.2: pytest-xdist #1386).
+STAGE1_TINY = {"limit": 16, "image_size": 64, "epochs": 2, "batch_size": 32, "embed_dim": 32, "heads": 2, "device": "cpu",
+               "test_domains": "[rotated]"}
+
+@pytest.fixture(scope="session")
+def stage1_run(tmp_path_factory, feature_cache):
+    "Folder of the shared tiny Stage 1 run, named as the pipeline names it: `<root>/stage1-rotated`."
+    root = tmp_path_factory.mktemp("stage1")
+    oodgen_cli("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
+               "--name", "stage1-rotated", "--out", root, "--quiet")
+    return root/"stage1-rotated"

@@ -1,34 +1,40 @@
 """`oodgen run` end to end: run folder contents, reproducibility, failures named, parameters checked."""
 import json
 import pandas as pd
+import pytest
 from conftest import oodgen_cli
 
-TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "20", "-p", "eval_every", "10",
+TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "4", "-p", "eval_every", "2",
         "-p", "dataset", "digits_dg"]
 
-def test_run_writes_a_complete_run_folder(tmp_path):
-    r = oodgen_cli("run", "benchmark", *TINY, "--name", "a", "--out", tmp_path, "--quiet")
-    d = tmp_path/"a"
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    "One tiny benchmark run, shared by the run-folder and the reproducibility tests."
+    out = tmp_path_factory.mktemp("cli")
+    return out/"a", oodgen_cli("run", "benchmark", *TINY, "--name", "a", "--out", out, "--quiet")
+
+def test_run_writes_a_complete_run_folder(tiny_run):
+    d, r = tiny_run
     assert f"run folder: {d}" in r.stdout
     for f in ["40_benchmark.ipynb", "params.json", "env.json", "metrics.jsonl", "done", "results_acc.csv",
               "results_acc.md", "results_macro_f1_training_domain.md", "figures/heldout_accuracy.png", "figures/confusion_ERM_colored.png",
               "checkpoints/ERM_colored_trial0_seed0.pt", "reports/ERM_colored_trial0_seed0.json", "units/ERM_colored_trial0_seed0.done", "results_acc_oracle.md"]:
         assert (d/f).exists(), f
     params = json.loads((d/"params.json").read_text())
-    assert params["steps"] == 20 and params["seeds"] == [0] and params["test_domains"] == ["colored"]
+    assert params["steps"] == 4 and params["seeds"] == [0] and params["test_domains"] == ["colored"]
     env = json.loads((d/"env.json").read_text())
     assert env["git"]["commit"] and env["versions"]["torch"] and env["python"].startswith("3.")
     m = pd.read_json(d/"metrics.jsonl", lines=True)
     held = m[(m.metric == "acc") & (m.domain == "colored") & (m.split == "in")]
-    assert sorted(held.step) == [10, 20]
+    assert sorted(held.step) == [2, 4]
     # the table's number is the logged held-out accuracy at the last step
     table = pd.read_csv(d/"results_acc.csv", index_col=0)
     mean = float(table.loc["ERM", "colored"].split(" ± ")[0])
-    assert abs(mean - 100*held[held.step == 20].value.item()) < 0.051
+    assert abs(mean - 100*held[held.step == 4].value.item()) < 0.051
 
-def test_seeded_runs_give_identical_metrics(tmp_path):
-    for name in ["x", "y"]: oodgen_cli("run", "benchmark", *TINY, "--name", name, "--out", tmp_path, "--quiet")
-    a, b = (pd.read_json(tmp_path/n/"metrics.jsonl", lines=True) for n in ["x", "y"])
+def test_seeded_runs_give_identical_metrics(tmp_path, tiny_run):
+    oodgen_cli("run", "benchmark", *TINY, "--name", "b", "--out", tmp_path, "--quiet")
+    a, b = (pd.read_json(d/"metrics.jsonl", lines=True) for d in [tiny_run[0], tmp_path/"b"])
     pd.testing.assert_frame_equal(a, b)
 
 def test_failing_cell_is_named_and_partial_notebook_kept(tmp_path):
@@ -44,22 +50,6 @@ def test_unknown_parameter_and_stage_are_clear_errors(tmp_path):
     r = oodgen_cli("run", "benchmrk", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "unknown stage 'benchmrk'" in r.stderr
 
-def test_sweep_resumes_without_redoing_finished_points(tmp_path):
-    args = ["sweep", "benchmark", "-p", "seeds", "[0]", "-p", "steps", "5,10", "-p", "test_domains", "[colored]",
-            "-p", "eval_every", "0", "--name", "s", "--out", tmp_path]
-    oodgen_cli(*args)
-    root = tmp_path/"s"
-    done = sorted(p.parent.name for p in root.glob("*/done"))
-    assert done == ["steps=10", "steps=5"]
-    # a sweep killed half way: one point unfinished (no done marker); the rerun redoes only that one
-    (root/"steps=10"/"done").unlink()
-    before = (root/"steps=5"/"metrics.jsonl").stat().st_mtime_ns
-    r = oodgen_cli(*args)
-    assert "skip steps=5 (done)" in r.stdout and "ok   steps=10" in r.stdout
-    assert (root/"steps=5"/"metrics.jsonl").stat().st_mtime_ns == before
-    df = pd.read_csv(root/"sweep_metrics.csv")
-    assert set(df["param.steps"]) == {5, 10}
-
 def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
     "The real-benchmark path (here PACS) on a generated DomainBed-layout tree of PNGs."
     import numpy as np
@@ -71,7 +61,7 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
             for i in range(4):
                 Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path/"data"/"PACS"/d/c/f"{i}.jpg")
     oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"data", "-p", "image_size", "32",
-               "-p", "steps", "4", "-p", "eval_every", "0", "-p", "seeds", "[0]", "-p", "test_domains", "[sketch]",
+               "-p", "steps", "2", "-p", "eval_every", "0", "-p", "seeds", "[0]", "-p", "test_domains", "[sketch]",
                "-p", "hparams", "{batch_size: 8}", "--name", "pacs", "--out", tmp_path, "--quiet")
     table = pd.read_csv(tmp_path/"pacs"/"results_acc.csv", index_col=0)
     assert list(table.columns) == ["sketch", "avg"]
@@ -79,7 +69,7 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
     assert set(rep["report"]) >= {"dog", "elephant", "giraffe", "guitar", "horse", "house", "person"}
 
 def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
-    oodgen_cli("run", "benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "8",
+    oodgen_cli("run", "benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "2",
                "-p", "eval_every", "0", "-p", "n_hparams", "2", "-p", "loo_validation", "true",
                "--name", "loo", "--out", tmp_path, "--quiet")
     d = tmp_path/"loo"
@@ -88,18 +78,3 @@ def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
     assert set(m.trial) == {0, 1} and set(m.val_domain.dropna()) == {"gray", "rotated", "inverted"}
     reps = [json.loads((d/"reports"/f"ERM_colored_trial{k}_seed0.json").read_text())["hparams"] for k in (0, 1)]
     assert reps[0]["lr"] == 1e-3 and reps[1]["lr"] != 1e-3          # trial 1 is a seeded random draw
-
-def test_pipeline_runs_a_group_of_stages_at_once_and_resumes(tmp_path, capsys):
-    "Grouped steps run as parallel `oodgen run` processes; the next step gets their folders; finished steps are skipped."
-    from oodgen.runs import run_pipeline
-    fixed = {"seeds": [0], "steps": 5, "eval_every": 0}
-    grp = [("benchmark", f"erm-{d}", {"test_domains": lambda done, root, d=d: [d]}) for d in ("gray", "colored")]
-    after = ("benchmark", "after", {"test_domains": lambda done, root: [sorted(done)[0].split("-")[1]]})
-    root = run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
-    for name in ("erm-gray", "erm-colored", "after"): assert (root/name/"done").exists(), name
-    assert json.loads((root/"after"/"params.json").read_text())["test_domains"] == ["colored"]
-    assert json.loads((root/"erm-gray"/"params.json").read_text())["jobs"] == 2     # forwarded to stages with `jobs`
-    capsys.readouterr()
-    run_pipeline(tmp_path, "p", fixed, steps=[grp, after], jobs=2)
-    out = capsys.readouterr().out
-    assert out.count("done already, skipped") == 3

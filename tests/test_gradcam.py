@@ -44,7 +44,7 @@ def test_experiment_writes_tables_figures_and_metrics(tmp_path, monkeypatch):
     # an (untrained) Stage 2 RISE student, saved as the benchmark saves it; reloading it needs no teacher
     import oodgen.train.distill  # noqa: F401  (registers RISE)
     stu = save_algorithm(build_algorithm("RISE", 10, {"embed_dim": 16}, seed=1), tmp_path/"student.pt")
-    params = dict(seeds=[0], device="cpu", steps=20, n_images=6, n_road_images=3, n_figure_images=2,
+    params = dict(seeds=[0], device="cpu", steps=5, n_images=6, n_road_images=3, n_figure_images=2,
                   sigmas=[1, 3], rotations=[20], colors=["invert"], corruptions=["gaussian_noise"], severities=[2],
                   methods=["gradcam", "eigencam"], stability_methods=["gradcam"], smoothgrad_sigmas=[0.0, 0.15],
                   smoothgrad_samples=2, road_percentiles=[50], student_checkpoint=str(stu),

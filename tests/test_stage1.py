@@ -1,16 +1,15 @@
-"""Stage 1 (23_train.contrastive) end to end through `oodgen run`: tiny parameters, the real offline encoders."""
+"""Stage 1 (23_train.contrastive) end to end through `oodgen run` (tiny parameters, the real offline encoders), and
+Stage 2 (24_train.distill) run on it as the pipeline chains them. Both use conftest's one shared `stage1_run`: they
+stay in this file so that `pytest -n 2 --dist loadfile` makes that run once."""
 import json
 import pandas as pd
 import torch
 from conftest import oodgen_cli
 from oodgen.data.domains import DigitsDG
 
-TINY = ["-p", "limit", "16", "-p", "image_size", "64", "-p", "epochs", "2", "-p", "batch_size", "32",
-        "-p", "embed_dim", "32", "-p", "heads", "2", "-p", "device", "cpu"]
-
-def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(tmp_path):
-    oodgen_cli("run", "contrastive", *TINY, "-p", "cache_dir", tmp_path/"cache", "--name", "s1", "--out", tmp_path, "--quiet")
-    d = tmp_path/"s1"
+def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(stage1_run):
+    "The shared tiny run (conftest `stage1_run`: limit 16, 64 px, 2 epochs, held-out `rotated`)."
+    d = stage1_run
     for f in ["23_train.contrastive.ipynb", "params.json", "metrics.jsonl", "done", "test_retrieval.csv", "test_retrieval.md",
               "figures/loss_curve.png", "figures/attention_maps.png", "checkpoints/best.pt", "checkpoints/last.pt"]:
         assert (d/f).exists(), f
@@ -43,3 +42,23 @@ def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(tmp_path):
     # the rebuilt teacher, from images, reproduces the zero-shot accuracy the run logged from cached (fp16) features
     zs = m[(m.metric == "zeroshot_acc") & (m["head"] == "global")].value.item()
     assert abs(float(((emb @ cls.T).argmax(1) == y).float().mean()) - zs) <= 1 / 16 + 1e-6
+
+
+def test_stage2_run_on_stage1_runs_compares_student_with_erm(tmp_path, stage1_run):
+    "The pipeline's chain: the teacher is a folder of stage1-<held-out domain>/ runs (here the shared tiny Stage 1 run)."
+    oodgen_cli("run", "distill", "-p", "teacher", stage1_run.parent, "-p", "algorithms", "[ERM, RISE]",
+               "-p", "test_domains", "[rotated]", "-p", "seeds", "[0, 1]", "-p", "steps", "5",
+               "--name", "s2", "--out", tmp_path, "--quiet")
+    d = tmp_path/"s2"
+    for f in ["results_acc.md", "results_acc_oracle.md", "results_macro_f1_training_domain.csv", "student_vs_erm.md",
+              "teacher_vs_student.md", "figures/heldout_accuracy.png", "checkpoints/RISE_rotated_trial0_seed1.pt", "done"]:
+        assert (d/f).exists(), f
+    cmp = pd.read_csv(d/"student_vs_erm.csv")
+    assert cmp.verdict.iloc[0] in {"better", "worse", "within seed spread"}
+    m = pd.read_json(d/"metrics.jsonl", lines=True)
+    assert {"kd", "ce", "ad", "rd"} <= set(m.metric)                       # the RISE losses were logged
+    rec = m[m.metric == "rise_minus_erm"].value.item()
+    assert abs(rec - (cmp.RISE - cmp.ERM).item()) < 1e-9
+    rep = json.loads((d/"reports"/"RISE_rotated_trial0_seed0.json").read_text())
+    assert rep["hparams"]["teacher"] == str(stage1_run.parent) and rep["hparams"]["w_kd"] == 0.9
+    assert rep["hparams"]["embed_dim"] == 32                               # the Stage 1 run's embed_dim
