@@ -21,7 +21,7 @@ install: $(STAMP)
 
 ## The main job on the embedded default (Digits-DG, CPU).
 demo: install
-	$(BIN)/oodgen pipeline --out runs --jobs 2 -p epochs 2 -p steps 100 -p cpu_threads 0
+	$(BIN)/oodgen pipeline --out runs --jobs 2 -p epochs 2 -p steps 100 -p cpu_threads 0 -p hparams "{batch_size: 21}"
 
 ## Library == notebooks, notebooks clean, README == index.ipynb, then notebook tests and pytest.
 test: install sync-check nbtest pytest
