@@ -1178,6 +1178,7 @@ d = { 'settings': { 'branch': 'main',
                                    'oodgen.train.loop.hparams_of': ('train.loop.html#hparams_of', 'oodgen/train/loop.py'),
                                    'oodgen.train.loop.infinite_loader': ('train.loop.html#infinite_loader', 'oodgen/train/loop.py'),
                                    'oodgen.train.loop.load_algorithm': ('train.loop.html#load_algorithm', 'oodgen/train/loop.py'),
+                                   'oodgen.train.loop.per_domain': ('train.loop.html#per_domain', 'oodgen/train/loop.py'),
                                    'oodgen.train.loop.pooled': ('train.loop.html#pooled', 'oodgen/train/loop.py'),
                                    'oodgen.train.loop.save_algorithm': ('train.loop.html#save_algorithm', 'oodgen/train/loop.py'),
                                    'oodgen.train.loop.to_device': ('train.loop.html#to_device', 'oodgen/train/loop.py')}}}

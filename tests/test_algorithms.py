@@ -120,7 +120,9 @@ def test_irm_update_is_domainbeds():
 
 def test_mixup_update_is_domainbeds():
     alg = build_algorithm("Mixup", 10, seed=0, num_domains=3)
-    net = copy.deepcopy(alg.network); mbs = _minibatches()
+    # eval mode: BatchNorm then acts per sample, so one pooled forward (ours, `per_domain`) and DomainBed's forward per
+    # pair compute the same thing, and the comparison checks the formula (in train mode they differ on purpose)
+    alg.eval(); net = copy.deepcopy(alg.network); mbs = _minibatches()
     torch.manual_seed(4); np.random.seed(4); out = alg.update(mbs)["loss"]
     torch.manual_seed(4); np.random.seed(4); objective = 0
     perm = torch.randperm(len(mbs)).tolist()              # DomainBed's random_pairs_of_minibatches + Mixup.update

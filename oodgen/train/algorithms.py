@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import autograd
 
 from ..models.classifiers import create_classifier, SmallCNN
-from .loop import Algorithm, ALGORITHMS, pooled
+from .loop import Algorithm, ALGORITHMS, per_domain, pooled
 
 # %% auto #0
 __all__ = ['NETWORK_HPARAMS', 'SmallCNNFeaturizer', 'HeadSplit', 'BackboneFeaturizer', 'split_network', 'share_network', 'ERM',
@@ -180,10 +180,10 @@ class Mixup(ERM):
         "lam x CE(logits, yi) + (1 - lam) x CE(logits, yj)."
         return lam * F.cross_entropy(logits, yi) + (1 - lam) * F.cross_entropy(logits, yj)
     def update(self, minibatches):
-        objective = 0
-        for (xi, yi), (xj, yj) in random_pairs_of_minibatches(minibatches):
-            lam = float(np.random.beta(self.hparams["mixup_alpha"], self.hparams["mixup_alpha"]))
-            objective = objective + self.mixed_loss(self.predict(lam * xi + (1 - lam) * xj), yi, yj, lam)
+        pairs = random_pairs_of_minibatches(minibatches)
+        lams = [float(np.random.beta(self.hparams["mixup_alpha"], self.hparams["mixup_alpha"])) for _ in pairs]
+        logits = per_domain(self.predict, [lam * xi + (1 - lam) * xj for lam, ((xi, _), (xj, _)) in zip(lams, pairs)])
+        objective = sum(self.mixed_loss(z, yi, yj, lam) for z, lam, ((_, yi), (_, yj)) in zip(logits, lams, pairs))
         objective = objective / len(minibatches); self.step(objective)
         return {"loss": objective.item()}
 
@@ -202,7 +202,8 @@ class GroupDRO(ERM):
         "q_m <- q_m exp(eta loss_m), normalised to sum 1."
         q = q * (eta * losses.detach()).exp(); return q / q.sum()
     def update(self, minibatches):
-        losses = torch.stack([F.cross_entropy(self.predict(m[0]), m[1]) for m in minibatches])
+        logits = per_domain(self.predict, [m[0] for m in minibatches])
+        losses = torch.stack([F.cross_entropy(z, m[1]) for z, m in zip(logits, minibatches)])
         self.q = self.reweight(self.q, losses, self.hparams["groupdro_eta"])
         loss = torch.dot(losses, self.q); self.step(loss)
         return {"loss": loss.item()}
@@ -240,6 +241,10 @@ class MLDG(ERM):
             for p, g in zip(self.network.parameters(), autograd.grad(lj, list(inner.parameters()), allow_unused=True)):
                 if g is not None: p.grad.add_(beta * g / n)                     # beta x Gj, at the inner-step weights
             objective += li.item() + beta * lj.item()
+            # the network itself never runs forward here, so its BatchNorm statistics would stay at their init (and
+            # predictions at chance): carry the inner copy's buffers over. DomainBed's MNIST CNN uses GroupNorm and
+            # its ResNets freeze BatchNorm, which is why its code has no such line.
+            for b, bi in zip(self.network.buffers(), inner.buffers()): b.copy_(bi)
         self.optimizer.step()
         return {"loss": objective / n}
 
@@ -253,7 +258,7 @@ class FeatureMatching(ERM):
     HPARAMS = {"mmd_gamma": (1.0, lambda r: float(10**r.uniform(-1, 1)))}
     def discrepancy(self, x, y): raise NotImplementedError
     def update(self, minibatches):
-        feats = [self.featurizer(m[0]) for m in minibatches]
+        feats = per_domain(self.featurizer, [m[0] for m in minibatches])
         objective = sum(F.cross_entropy(self.classifier(f), m[1]) for f, m in zip(feats, minibatches)) / len(minibatches)
         pairs = list(itertools.combinations(range(len(feats)), 2))
         penalty = sum(self.discrepancy(feats[i], feats[j]) for i, j in pairs) / len(pairs) if pairs else torch.zeros(())

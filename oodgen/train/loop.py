@@ -20,9 +20,9 @@ from ..core import get_device, load_checkpoint, Registry, save_checkpoint, seed_
 from ..data.domains import class_weighted_sampler, dataset_targets, DomainSplits
 
 # %% auto #0
-__all__ = ['ALGORITHMS', 'hparams_of', 'Algorithm', 'pooled', 'ForeverSampler', 'domain_generator', 'infinite_loader',
-           'domain_minibatches', 'evaluate', 'build_algorithm', 'to_device', 'TrainContext', 'fit', 'save_algorithm',
-           'load_algorithm']
+__all__ = ['ALGORITHMS', 'hparams_of', 'Algorithm', 'pooled', 'per_domain', 'ForeverSampler', 'domain_generator',
+           'infinite_loader', 'domain_minibatches', 'evaluate', 'build_algorithm', 'to_device', 'TrainContext', 'fit',
+           'save_algorithm', 'load_algorithm']
 
 # %% ../../nbs/20_train.loop.ipynb #1263a73f
 def _rng(seed: int, name: str) -> np.random.RandomState:
@@ -72,6 +72,14 @@ class Algorithm(nn.Module):
 def pooled(minibatches: list) -> tuple[torch.Tensor, torch.Tensor]:
     "`(x, y)` of every domain's minibatch concatenated (DomainBed's `all_x`, `all_y`)."
     return torch.cat([m[0] for m in minibatches]), torch.cat([m[1] for m in minibatches])
+
+def per_domain(fn, xs: list) -> list:
+    "`fn` over every domain's images in one pass, split back per domain."
+    # BatchNorm then sees all training domains at once, as in ERM, so its training statistics match its running
+    # ones. DomainBed calls the network once per domain: harmless for its MNIST CNN (GroupNorm) and its ResNets
+    # (BatchNorm frozen), but with a BatchNorm network (our small CNN) each domain is normalised by its own batch
+    # statistics in training and by the pooled running ones in evaluation, and accuracy falls to near chance.
+    return list(fn(torch.cat(list(xs))).split([len(x) for x in xs]))
 
 # %% ../../nbs/20_train.loop.ipynb #84421f6e
 class ForeverSampler(Sampler):
