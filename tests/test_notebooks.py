@@ -16,3 +16,13 @@ def test_parameters_cell_parses(stage):
     assert names, "empty parameters cell"
     assert names == list(notebook_parameters(STAGES[stage])), "papermill cannot parse some parameter lines (no '=' in comments)"
     for must in ("out_dir", "device"): assert must in names
+
+
+def test_stages_orchestrate_through_the_runs_module_only():
+    "Stage notebooks start other stages only through oodgen.runs (ensure_teachers), never the CLI or run_stage itself."
+    import json
+    for stage, path in stage_notebooks().items():
+        for c in json.loads(path.read_text())["cells"]:
+            src = "".join(c["source"])
+            if c["cell_type"] != "code": continue
+            assert "oodgen.cli" not in src and "run_stage(" not in src, (stage, src[:200])
