@@ -17,8 +17,8 @@ from .encoders import (create_image_encoder, create_text_encoder, ImageFeatures,
 from .feature_cache import TextFeatureBank
 
 # %% auto #0
-__all__ = ['MAX_LOGIT_SCALE', 'CrossAttention', 'ImageTextMatcher', 'build_matcher', 'save_teacher', 'load_teacher',
-           'plot_attention_maps']
+__all__ = ['MAX_LOGIT_SCALE', 'CrossAttention', 'ImageTextMatcher', 'build_matcher', 'trainable_state', 'load_trainable_state',
+           'save_teacher', 'load_teacher', 'plot_attention_maps']
 
 # %% ../../nbs/13_models.cross_attention.ipynb #f2846a30
 class CrossAttention(nn.Module):
@@ -161,12 +161,33 @@ def _score_matrix(self, image_feats: ImageFeatures, text_feats: TextFeatureBank 
 ImageTextMatcher.score_matrix = _score_matrix
 
 # %% ../../nbs/13_models.cross_attention.ipynb #1d4950d0
-def build_matcher(config: dict) -> ImageTextMatcher:
-    "An `ImageTextMatcher` with random weights from a teacher `config`."
+def build_matcher(config: dict, pretrained: Sequence[str] = ()) -> ImageTextMatcher:
+    "An `ImageTextMatcher` from a teacher `config`: random weights, except the towers named in `pretrained` ('image', 'text'), which load their pretrained weights."
     ie, te = config["image_encoder"], config["text_encoder"]
-    return ImageTextMatcher(create_image_encoder(ie["name"], pretrained=False, trainable=config["image_trainable"], **ie["kwargs"]),
-                            create_text_encoder(te["name"], pretrained=False, trainable=config["text_trainable"], **te["kwargs"]),
+    return ImageTextMatcher(create_image_encoder(ie["name"], pretrained="image" in pretrained, trainable=config["image_trainable"], **ie["kwargs"]),
+                            create_text_encoder(te["name"], pretrained="text" in pretrained, trainable=config["text_trainable"], **te["kwargs"]),
                             config["embed_dim"], config["heads"], config["dropout"], config["temperature"])
+
+def _rebuildable(model: ImageTextMatcher) -> dict:
+    "Towers whose weights need not be saved: frozen, with pretrained weights named by their tag -> their weights id."
+    towers = {"image": model.image_encoder, "text": model.text_encoder}
+    return {k: e.weights_id for k, e in towers.items() if not e.trainable and e.weights_tag != "random"}
+
+def trainable_state(model: ImageTextMatcher) -> tuple[dict, dict]:
+    "The state dict without the frozen pretrained towers (rebuilt from their source on load, ~97 % of a small teacher), and those towers' weights ids."
+    skip = _rebuildable(model)
+    return {k: v for k, v in model.state_dict().items() if k.split(".", 1)[0].removesuffix("_encoder") not in skip}, skip
+
+def load_trainable_state(model: ImageTextMatcher, state: dict, frozen: dict, source="this checkpoint"):
+    "Load a `trainable_state`: every key but the frozen towers' must be there, and those towers must hold the weights they were trained with."
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    bad = [k for k in missing if k.split(".", 1)[0].removesuffix("_encoder") not in frozen]
+    if bad or unexpected: raise ValueError(f"{source} does not fit this teacher: missing {bad[:3]}, unexpected {unexpected[:3]}")
+    for tower, wid in frozen.items():
+        enc = getattr(model, f"{tower}_encoder")
+        if enc.weights_id != wid:
+            raise ValueError(f"{source}: the {tower} encoder was trained on weights {wid}, but the weights found here are "
+                             f"{enc.weights_id}; install the same pretrained weights (same package / cache) to load it")
 
 def save_teacher(model: ImageTextMatcher, path, **extra) -> Path:
     "Atomically save `{'config', 'state_dict', **extra}` (e.g. metrics, epoch)."
@@ -174,7 +195,9 @@ def save_teacher(model: ImageTextMatcher, path, **extra) -> Path:
     # the encoders' weights tags travel too: rebuilt with random init and loaded, they would be tagged 'random', and
     # the feature cache (keyed by tag + weights hash) would miss the features Stage 1 cached for these very weights
     tags = {"image": model.image_encoder.weights_tag, "text": model.text_encoder.weights_tag}
-    return save_checkpoint({"config": model.config, "state_dict": model.state_dict(), "weights_tags": tags, **extra}, path)
+    state, frozen = trainable_state(model)
+    return save_checkpoint({"config": model.config, "state_dict": state, "frozen_towers": frozen, "weights_tags": tags,
+                            **extra}, path)
 
 def load_teacher(path, map_location="cpu") -> ImageTextMatcher:
     "Rebuild a Stage 1 teacher (in eval mode) from a `save_teacher` file, or from that file's already loaded dict."
@@ -184,8 +207,9 @@ def load_teacher(path, map_location="cpu") -> ImageTextMatcher:
                          f"(keys: {sorted(ck)}); use runs/<stage1 run>/checkpoints/best.pt")
     # the modules' random init is overwritten by the checkpoint: keep it off the global RNG, so that loading a
     # teacher never changes what a seeded run draws after it
-    with torch.random.fork_rng(devices=[]): model = build_matcher(ck["config"])
-    model.load_state_dict(ck["state_dict"])
+    frozen = ck.get("frozen_towers", {})
+    with torch.random.fork_rng(devices=[]): model = build_matcher(ck["config"], pretrained=list(frozen))
+    load_trainable_state(model, ck["state_dict"], frozen, path if not isinstance(path, dict) else "this checkpoint")
     for enc, tag in ((model.image_encoder, ck.get("weights_tags", {}).get("image")), (model.text_encoder, ck.get("weights_tags", {}).get("text"))):
         if tag: enc.weights_tag = tag; enc.__dict__.pop("_wid", None)
     return model.eval()

@@ -19,7 +19,7 @@ from ..core import atomic_write_text, get_device, load_checkpoint, RunRecord, sa
 from ..data.captions import CaptionPairs
 from ..models.encoders import ImageFeatures
 from ..models.feature_cache import compute_image_features, compute_text_features, FeatureCache, TextFeatureBank
-from ..models.cross_attention import ImageTextMatcher, load_teacher, save_teacher   # load_teacher: re-exported for Stage 2
+from ..models.cross_attention import ImageTextMatcher, load_teacher, load_trainable_state, save_teacher, trainable_state   # load_teacher: re-exported for Stage 2
 from ..eval.metrics import retrieval_chance, retrieval_metrics
 
 # %% auto #0
@@ -196,7 +196,8 @@ def _metric_lines(self) -> int:
 def _save_last(self, state: dict):
     acc = self.accelerator
     if acc.is_main_process:
-        ck = {"model": acc.unwrap_model(self._model).state_dict(), "optimizer": self._opt.state_dict(),
+        model_state, frozen = trainable_state(acc.unwrap_model(self._model))     # frozen pretrained towers: not stored
+        ck = {"model": model_state, "frozen_towers": frozen, "optimizer": self._opt.state_dict(),
               "scheduler": self._sched.state_dict(), "scaler": acc.scaler.state_dict() if acc.scaler is not None else None,
               "rng": rng_state(), "state": state | {"metrics_lines": self._metric_lines()}, "train_config": asdict(self.cfg)}
         save_checkpoint(ck, self.last_path)
@@ -204,7 +205,7 @@ def _save_last(self, state: dict):
 
 def _load_last(self, path) -> dict:
     acc, ck = self.accelerator, load_checkpoint(path)
-    acc.unwrap_model(self._model).load_state_dict(ck["model"])
+    load_trainable_state(acc.unwrap_model(self._model), ck["model"], ck.get("frozen_towers", {}), path)
     self._opt.load_state_dict(ck["optimizer"]); self._sched.load_state_dict(ck["scheduler"])
     if acc.scaler is not None and ck["scaler"] is not None: acc.scaler.load_state_dict(ck["scaler"])
     set_rng_state(ck["rng"])
