@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_runs.ipynb #7ef3b862
 from __future__ import annotations
-import argparse, datetime, itertools, json, os, shutil, subprocess, sys, time
+import argparse, contextlib, datetime, itertools, json, os, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,8 +17,8 @@ __all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEP
            'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'parse_value',
            'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
            'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
-           'run_stage', 'pipeline_steps', 'ensure_teachers', 'worker_env', 'run_stage_process', 'run_pipeline',
-           'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
+           'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'worker_env', 'run_stage_process',
+           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -210,7 +210,6 @@ def check_run_name(name: str | None):
 
 def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
     "Create (or with `overwrite`, empty) a run folder; temp files left by a killed writer are removed."
-    import shutil
     try:
         if overwrite and run_dir.exists(): shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -218,7 +217,22 @@ def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
     except OSError as e:
         raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}; pass --out a writable folder") from None
     for tmp in run_dir.rglob(".*.tmp"): tmp.unlink(missing_ok=True)     # atomic writes cut off by a kill
+    shutil.rmtree(run_dir/".kernel", ignore_errors=True)                 # kernel files of a killed run
     return run_dir
+
+@contextlib.contextmanager
+def temp_files_in(folder: Path):
+    "Temp files of this process and the kernels it starts (e.g. jupyter's connection files) go to `folder`, removed after; a killed run leaves them there, not in the system temp folder."
+    import tempfile
+    folder.mkdir(parents=True, exist_ok=True)
+    old_dir, old_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = str(folder); os.environ["TMPDIR"] = str(folder)
+    try: yield folder
+    finally:
+        tempfile.tempdir = old_dir
+        if old_env is None: os.environ.pop("TMPDIR", None)
+        else: os.environ["TMPDIR"] = old_env
+        shutil.rmtree(folder, ignore_errors=True)
 
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
               progress: bool = True, log_output: bool = False, overwrite: bool = False) -> Path:
@@ -245,8 +259,9 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
     out_nb = run_dir/f"{stage}.ipynb"
     try:
-        pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
-                            kernel_name="python3", progress_bar=progress, log_output=log_output)
+        with temp_files_in(run_dir/".kernel"):
+            pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
+                                kernel_name="python3", progress_bar=progress, log_output=log_output)
     except PapermillExecutionError as e:
         raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                        f"  partial notebook: {out_nb}") from None

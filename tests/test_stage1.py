@@ -62,3 +62,18 @@ def test_stage2_run_on_stage1_runs_compares_student_with_erm(tmp_path, stage1_ru
     rep = json.loads((d/"reports"/"RISE_rotated_trial0_seed0.json").read_text())
     assert rep["hparams"]["teacher"] == str(stage1_run.parent) and rep["hparams"]["w_kd"] == 0.9
     assert rep["hparams"]["embed_dim"] == 32                               # the Stage 1 run's embed_dim
+
+
+def test_unfinished_stage1_run_resumes_by_default(tmp_path, stage1_run):
+    "Rerunning the same command into a Stage 1 folder killed before it finished continues from its last.pt (no -p resume)."
+    import shutil
+    from conftest import STAGE1_TINY
+    d = tmp_path/"stage1-rotated"; shutil.copytree(stage1_run, d)
+    (d/"done").unlink()                                       # killed after its last checkpoint, before the end
+    train = lambda: len(pd.read_json(d/"metrics.jsonl", lines=True).query("split == 'train' and metric == 'loss'"))
+    n = train()
+    oodgen_cli("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
+               "--name", "stage1-rotated", "--out", tmp_path, "--quiet")
+    assert (d/"done").exists() and json.loads((d/"params.json").read_text())["resume"] is True
+    assert train() == n                                        # nothing trained twice: the run went on from last.pt
+    assert not (d/".kernel").exists()                          # its kernel files went with it
