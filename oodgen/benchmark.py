@@ -8,7 +8,6 @@ import contextlib, json
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 

@@ -4,13 +4,12 @@
 
 # %% ../nbs/91_cli.ipynb #7ef3b862
 from __future__ import annotations
-import argparse, datetime, itertools, json, os, shutil, subprocess, sys, time
-from concurrent.futures import ThreadPoolExecutor
+import argparse, json, sys
 from pathlib import Path
 
 import yaml
 
-from .core import atomic_write_text, threads_per_job
+from .core import atomic_write_text
 from .runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep, stage_notebooks
 
 # %% auto #0

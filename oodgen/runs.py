@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_runs.ipynb #7ef3b862
 from __future__ import annotations
-import argparse, contextlib, datetime, itertools, json, os, shutil, subprocess, sys, time
+import contextlib, datetime, itertools, json, os, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 

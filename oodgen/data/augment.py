@@ -4,17 +4,12 @@
 
 # %% ../../nbs/04_data.augment.ipynb #af85f88c
 from __future__ import annotations
-import math, os, zlib
-from pathlib import Path
-from typing import Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..core import data_root, Registry
-from .domains import dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
+from .domains import dataset_targets
 from .imageops import _item_seed
 
 # %% auto #0

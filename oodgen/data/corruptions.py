@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_data.corruptions.ipynb #af85f88c
 from __future__ import annotations
-import math, os, warnings, zlib
+import math, warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..core import data_root, Registry
-from .domains import _asset, dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
+from .domains import _asset, dataset_targets, load_image
 from .imageops import _affine_warp, _filter2d, _gauss_kernel, _item_seed, _motion_blur, _next_pow2, _on_rgb, _poisson, _rand, _randint, _randn, _scale, _sep_filter, _sign, _u8_floor, _u8_round, _uniform, canny, canny_opencv, clipped_zoom, gaussian_filter, gaussian_filter64, GRAY_WEIGHTS_CV, hsv_to_rgb, plasma_fractal, rgb_to_gray, rgb_to_hsv
 
 # %% auto #0

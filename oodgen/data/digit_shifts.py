@@ -4,17 +4,12 @@
 
 # %% ../../nbs/05_data.digit_shifts.ipynb #af85f88c
 from __future__ import annotations
-import math, os, zlib
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
-import numpy as np
 import torch
-import torch.nn.functional as F
-from torch.utils.data import Dataset
 
-from ..core import data_root, Registry
-from .domains import dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
+from ..core import Registry
+from .domains import digit_shift
 from .corruptions import _centred_warp
 from .imageops import GRAY_WEIGHTS_CV, rgb_to_gray
 

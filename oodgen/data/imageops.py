@@ -13,8 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..core import data_root, Registry
-from .domains import dataset_targets, digit_shift, IMG_EXTENSIONS, load_image
+from .domains import IMG_EXTENSIONS, load_image
 
 # %% auto #0
 __all__ = ['GRAY_WEIGHTS', 'GRAY_WEIGHTS_CV', 'BBOX_COLUMNS', 'gaussian_filter', 'gaussian_filter64', 'rgb_to_hsv', 'hsv_to_rgb',

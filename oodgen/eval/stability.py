@@ -4,8 +4,8 @@
 
 # %% ../../nbs/31_eval.stability.ipynb #9cc435c4
 from __future__ import annotations
-import contextlib, difflib, io, math, warnings
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -14,17 +14,12 @@ import torch
 import torch.nn as nn
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
-from pytorch_grad_cam import (EigenCAM, EigenGradCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, ScoreCAM,
-                              XGradCAM)
-from pytorch_grad_cam.guided_backprop import GuidedBackpropReLUasModule
-from pytorch_grad_cam.metrics.road import (ROADCombined, ROADLeastRelevantFirstAverage,
-                                           ROADMostRelevantFirstAverage)
+from pytorch_grad_cam import ScoreCAM
+from pytorch_grad_cam.metrics.road import ROADCombined
 from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 
-from ..models.classifiers import Normalize, SmallCNN
-from ..train.loop import Algorithm
-from ..core import Registry, save_table, table_markdown
+from ..models.classifiers import SmallCNN
+from ..core import save_table, table_markdown
 from .saliency import check_images, compute_cam, guided_gradcam, predict, saliency_model, smoothgrad
 
 # %% auto #0

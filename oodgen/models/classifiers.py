@@ -4,19 +4,10 @@
 
 # %% ../../nbs/14_models.classifiers.ipynb #591b4268
 from __future__ import annotations
-import hashlib, itertools, math
-from typing import Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, f1_score
-from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
-from ..core import get_device, load_checkpoint, Registry, save_checkpoint, seed_everything
-from ..data.domains import class_weighted_sampler, dataset_targets, DomainSplits
 from .weights import backbone_spec, IMAGENET_MEAN, IMAGENET_STD, image_spec, ImageModelSpec
 
 # %% auto #0

@@ -4,20 +4,16 @@
 
 # %% ../../nbs/11_models.encoders.ipynb #e962b7c9
 from __future__ import annotations
-import contextlib, hashlib, json, os, re, socket, warnings
+import hashlib, json, os, warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
-from urllib.parse import urlparse
+from typing import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
-from tqdm.auto import tqdm
 
-from ..core import load_checkpoint, Registry, save_checkpoint
-from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
+from ..core import Registry
 from .weights import (backbone_spec, CLIP_MEAN, CLIP_STD, download_timeout, IMAGENET_MEAN, IMAGENET_STD,
                                    ImageModelSpec, reachable, weights_error)
 

@@ -4,19 +4,15 @@
 
 # %% ../../nbs/12_models.feature_cache.ipynb #e962b7c9
 from __future__ import annotations
-import contextlib, hashlib, json, os, re, socket, warnings
-from dataclasses import dataclass
+import hashlib, json, os, re, warnings
 from pathlib import Path
-from typing import Callable, Sequence
-from urllib.parse import urlparse
+from typing import Sequence
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
-from ..core import load_checkpoint, Registry, save_checkpoint
+from ..core import load_checkpoint, save_checkpoint
 from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
 from .encoders import _to, ImageEncoder, ImageFeatures, TextEncoder, TextFeatures
 

@@ -4,20 +4,13 @@
 
 # %% ../../nbs/10_models.weights.ipynb #e962b7c9
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, json, os, re, socket, warnings
+import contextlib, dataclasses, os, socket
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 from urllib.parse import urlparse
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
-from tqdm.auto import tqdm
-
-from ..core import load_checkpoint, Registry, save_checkpoint
-from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'BACKBONE_RULES', 'WRAPPER_ATTRS', 'TokenGrid',

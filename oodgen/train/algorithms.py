@@ -17,9 +17,9 @@ from .loop import Algorithm, ALGORITHMS, per_domain, pooled
 
 # %% auto #0
 __all__ = ['NETWORK_HPARAMS', 'SmallCNNFeaturizer', 'HeadSplit', 'BackboneFeaturizer', 'split_network', 'share_network', 'ERM',
-           'ERMClassBalanced', 'ERMAugMix', 'domain_logits', 'IRM', 'VREx', 'random_pairs_of_minibatches', 'Mixup',
-           'GroupDRO', 'split_meta_train_test', 'MLDG', 'sq_distances', 'FeatureMatching', 'MMD', 'CORAL', 'MLP',
-           'DANN', 'CDANN', 'SagNet']
+           'ERMClassBalanced', 'ERMAugMix', 'IRM', 'VREx', 'random_pairs_of_minibatches', 'Mixup', 'GroupDRO',
+           'split_meta_train_test', 'MLDG', 'sq_distances', 'FeatureMatching', 'MMD', 'CORAL', 'MLP', 'DANN', 'CDANN',
+           'SagNet']
 
 # %% ../../nbs/21_train.algorithms.ipynb #e18f80b8
 class SmallCNNFeaturizer(nn.Module):
@@ -108,10 +108,6 @@ class ERMAugMix(ERM):
         return {"loss": loss.item(), "ce": ce.item(), "jsd": jsd.item()}
 
 # %% ../../nbs/21_train.algorithms.ipynb #50c7bb87
-def domain_logits(logits: torch.Tensor, minibatches: list) -> tuple:
-    "The pooled logits split back into one tensor per domain."
-    return logits.split([len(m[0]) for m in minibatches])
-
 @ALGORITHMS.register("IRM")
 class IRM(ERM):
     "Invariant Risk Minimization: mean risk + lambda x IRMv1 penalty, averaged over domains."
@@ -129,7 +125,7 @@ class IRM(ERM):
     def update(self, minibatches):
         h, n = self.hparams, len(minibatches)
         weight = h["irm_lambda"] if self.update_count >= h["irm_penalty_anneal_iters"] else 1.0
-        logits = domain_logits(self.network(pooled(minibatches)[0]), minibatches)
+        logits = per_domain(self.network, [m[0] for m in minibatches])
         nll = sum(F.cross_entropy(l, m[1]) for l, m in zip(logits, minibatches)) / n
         penalty = sum(self.penalty(l, m[1]) for l, m in zip(logits, minibatches)) / n
         loss = nll + weight * penalty
@@ -153,7 +149,7 @@ class VREx(ERM):
     def update(self, minibatches):
         h = self.hparams
         weight = h["vrex_lambda"] if self.update_count >= h["vrex_penalty_anneal_iters"] else 1.0
-        logits = domain_logits(self.network(pooled(minibatches)[0]), minibatches)
+        logits = per_domain(self.network, [m[0] for m in minibatches])
         losses = torch.stack([F.cross_entropy(l, m[1]) for l, m in zip(logits, minibatches)])
         mean, penalty = losses.mean(), self.penalty(losses)
         loss = mean + weight * penalty

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/24_train.distill.ipynb #bcb1bd68
 from __future__ import annotations
-import functools, json, os, weakref
+import json, weakref
 from pathlib import Path
 from typing import Sequence
 
@@ -13,9 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
-from ..models.classifiers import SmallCNN
 from .algorithms import ERM
-from .loop import Algorithm, ALGORITHMS, hparams_of
+from .loop import Algorithm, ALGORITHMS
 from ..core import best_checkpoint, get_device, load_checkpoint, stage1_dir
 from ..data.domains import DomainSplits
 from ..models.classifiers import Student
