@@ -14,7 +14,7 @@ from sklearn.metrics import confusion_matrix
 from .eval.metrics import classification_report, MACRO_F1_CONVENTION
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 import oodgen.train.algorithms, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
-from .core import atomic_write_text, RunRecord, save_table, threads_per_job
+from .core import atomic_write_text, RunRecord, save_table, threads_per_job, unit_name
 from .data.domains import MultiDomainDataset, split_domains
 
 # %% auto #0
@@ -71,7 +71,7 @@ def unit_jobs(ds: MultiDomainDataset, algorithms, test_domains, n_hparams: int, 
             for k in range(n_hparams):
                 for s in seeds:
                     tags = dict(algorithm=a, dataset=ds.name, test_domain=t, trial=k, seed=s)
-                    name = f"{a}_{t}_trial{k}_seed{s}".replace(" ", "_")
+                    name = unit_name(a, t, k, s)
                     if loo_validation:
                         out += [{"name": f"{name}_val{v}".replace(" ", "_"), "held_out": [t, v], "tags": {**tags, "val_domain": v},
                                  "main": False} for v in ds.domains if v != t]

@@ -124,7 +124,7 @@ def _kind_ok(v, default, name) -> bool:
     allowed = ALSO_ACCEPTED.get(name, (type(default),))
     if isinstance(default, bool) or bool in allowed: return isinstance(v, bool)
     if float in allowed: allowed = (*allowed, int)
-    return isinstance(v, allowed) and not (isinstance(v, bool) and bool not in allowed)
+    return isinstance(v, allowed) and not isinstance(v, bool)
 
 def check_values(params: dict, defaults: dict, stage: str):
     "Fail, before any work starts, on a value of the wrong type (judged by the default) or outside its range (`PARAMETER_RULES`)."
@@ -254,7 +254,6 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
         print(f"{run_dir}: finished already with these parameters; kept (--overwrite reruns it)", flush=True)
         return run_dir
     prepare_run_dir(run_dir, overwrite)
-    (run_dir/"done").unlink(missing_ok=True)
     # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
     atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
     out_nb = run_dir/f"{stage}.ipynb"
@@ -336,7 +335,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
             if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
             p.update({k: fn(done, root) for k, fn in links.items()})
             folder = root/run_name
-            if why := params_conflict(folder, {**known, **p, "out_dir": str(folder)}):
+            if why := params_conflict(folder, {**known, **p}):
                 raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
             if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
             else: todo.append((nb.stem, run_name, p))
@@ -388,7 +387,7 @@ def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs:
     root = prepare_run_dir((Path(out)/(name or default_run_name(f"sweep-{stage_short_name(nb.stem)}"))).resolve(), overwrite)
     for pt in points:
         folder = root/point_name(pt)
-        if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt}), "out_dir": str(folder)}):
+        if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt})}):
             raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
     atomic_write_text(root/"sweep.json", json.dumps({"stage": nb.stem, "grid": grid, "fixed": fixed or {}}, indent=2))
     def one(point):

@@ -18,7 +18,7 @@ from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampl
 from torchvision import transforms as T
 from torchvision.transforms import functional as TF
 
-from ..core import data_root, Registry
+from ..core import atomic_write_text, data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
@@ -122,7 +122,7 @@ def unreadable_images(paths: Sequence[str | os.PathLike], cache: bool = True) ->
     if cache and f.exists(): return [Path(b) for b in json.loads(f.read_text())]
     bad = [p for p in paths if not _header_ok(p)]
     if cache:
-        try: f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps([str(b) for b in bad]))
+        try: atomic_write_text(f, json.dumps([str(b) for b in bad]))     # concurrent stages share this key
         except OSError as e: warnings.warn(f"cannot cache image checks in {f.parent} ({e}); checking again next time")
     return bad
 
@@ -300,10 +300,11 @@ def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).ex
 def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
                 skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
     "A dataset by name (`digits_dg`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
-    if not _is_folder(name) and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
+    folder = _is_folder(name)
+    if not folder and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
         raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
                                 f"(<folder>/<domain>/<class>/<image>) or a name: {', '.join(sorted(DATASETS))}")
-    if _is_folder(name): factory, kwargs = FolderMultiDomainDataset, {"root": Path(str(name)).expanduser(), **kwargs}
+    if folder: factory, kwargs = FolderMultiDomainDataset, {"root": Path(str(name)).expanduser(), **kwargs}
     else: factory, kwargs = DATASETS.get(name), {"root": root, **kwargs}
     if factory is DigitsDG: return factory(**kwargs)       # in memory, 32x32: encoders resize it themselves
     if image_size and "transform" not in kwargs: kwargs["transform"] = image_transforms(image_size)

@@ -14,8 +14,6 @@ import torch
 import torch.nn as nn
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
-from pytorch_grad_cam import ScoreCAM
-from pytorch_grad_cam.metrics.road import ROADCombined
 from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
 
 from ..models.classifiers import SmallCNN

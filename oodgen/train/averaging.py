@@ -25,7 +25,7 @@ class ParamAverage:
     @torch.no_grad()
     def add(self, params: Sequence[torch.Tensor], step: int, weight: int = 1):
         "Fold in `params` (a list of tensors) counted `weight` times."
-        ps = [p.detach().float().cpu() for p in params]
+        ps = [p.detach().float() for p in params]       # on the parameters' device: no host copy every step
         if self.params is None: self.params = [p.clone() for p in ps]
         else:
             for a, p in zip(self.params, ps): a.add_((p - a) * (weight / (self.n + weight)))

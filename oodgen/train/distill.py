@@ -4,7 +4,7 @@
 
 # %% ../../nbs/24_train.distill.ipynb #bcb1bd68
 from __future__ import annotations
-import json, weakref
+import weakref
 from pathlib import Path
 from typing import Sequence
 
