@@ -46,3 +46,10 @@ def stage1_run(tmp_path_factory, feature_cache):
     oodgen_cli("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
                "--name", "stage1-rotated", "--out", root, "--quiet")
     return root/"stage1-rotated"
+
+def pytest_collection_modifyitems(config, items):
+    "Tests marked `slow` (long experiments whose results the README records) run only with OODGEN_SLOW=1."
+    if os.environ.get("OODGEN_SLOW") == "1": return
+    skip = pytest.mark.skip(reason="slow: set OODGEN_SLOW=1 to run")
+    for it in items:
+        if "slow" in it.keywords: it.add_marker(skip)
