@@ -14,7 +14,8 @@ from sklearn.metrics import confusion_matrix
 from .eval.metrics import classification_report, MACRO_F1_CONVENTION
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 import oodgen.train.algorithms, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
-from .core import atomic_write_text, RunRecord, save_table, threads_per_job, unit_name
+from .core import (JobArray, RunRecord, atomic_path, atomic_write_text, check_launcher, save_table, threads_per_job,
+                         unit_name)
 from .data.domains import MultiDomainDataset, split_domains
 
 # %% auto #0
@@ -44,15 +45,16 @@ def run_leave_one_domain_out(ds: MultiDomainDataset, run: RunRecord, algorithms:
                              test_domains="all", seeds: Sequence[int] = (0,), steps: int = 300,
                              hparams: dict | None = None, holdout: float = 0.2, device="cpu",
                              eval_every: int | None = None, save_checkpoints: bool = True, n_hparams: int = 1,
-                             hparams_seed: int = 0, loo_validation: bool = False, jobs: int = 1) -> list[dict]:
-    "Train every unit (algorithm x held-out domain x trial x seed) not finished yet; log its evaluations to `run`."
+                             hparams_seed: int = 0, loo_validation: bool = False, jobs: int = 1, launcher: str = "local",
+                             launcher_args: dict | None = None) -> list[dict]:
+    "Train every unit (algorithm x held-out domain x trial x seed) not finished yet; log its evaluations to `run`. Units run here (`jobs` processes) or as one cluster array job (`launcher`, logs in `<run>/jobs/`)."
     from tqdm.auto import tqdm
     check_overrides(algorithms, hparams)
     todo = [j for j in unit_jobs(ds, algorithms, test_domains, n_hparams, seeds, loo_validation)
             if not (run.dir/"units"/f"{j['name']}.done").exists()]
     kw = dict(steps=steps, hparams=hparams, holdout=holdout, device=str(device), eval_every=eval_every,
               hparams_seed=hparams_seed, ckpt_dir=str(run.dir/"checkpoints") if save_checkpoints else None)
-    with _job_runner(ds, jobs) as submit:
+    with _job_runner(ds, jobs, launcher, launcher_args, run.dir/"jobs") as submit:
         futures = [submit(j, kw) for j in todo]
         # records are written in unit order whatever order the workers finish in: metrics.jsonl stays reproducible
         for j, fut in tqdm(list(zip(todo, futures)), desc="units"):
@@ -120,17 +122,31 @@ def _worker_init(ds, threads: int, modules: Sequence[str] = ()):
 
 def _worker_train(job, kw): return train_unit(_WORKER_DS, job, **kw)
 
+def _cluster_train(ds_path: str, job: dict, kw: dict, modules: Sequence[str]) -> dict:
+    "One unit as a cluster job: the run's pickled dataset, the modules that registered the algorithms, then `train_unit`."
+    import importlib, pickle
+    for m in modules: importlib.import_module(m)
+    with open(ds_path, "rb") as f: ds = pickle.load(f)
+    return train_unit(ds, job, **kw)
+
 @contextlib.contextmanager
-def _job_runner(ds, jobs: int):
-    "`submit(job, kw)` -> a future: in this process (jobs=1, lazily, in order) or in `jobs` spawned worker processes."
+def _job_runner(ds, jobs: int, launcher: str = "local", launcher_args: dict | None = None, folder=None):
+    "`submit(job, kw)` -> a future: in this process (jobs=1, lazily, in order), in `jobs` spawned worker processes, or as cluster jobs."
+    import oodgen.benchmark as mod   # the package's functions, not this notebook's copies (workers cannot import __main__)
+    # a spawned worker starts with an empty registry: it imports whatever module registered each algorithm here
+    modules = sorted({cls.__module__ for cls in ALGORITHMS.values()} - {"__main__"})
+    check_launcher(launcher)
+    if launcher != "local":
+        import pickle
+        ds_path = Path(folder)/"dataset.pkl"          # pickled once, read by every unit's job (not once per job)
+        with atomic_path(ds_path) as tmp, open(tmp, "wb") as f: pickle.dump(ds, f)
+        arr = JobArray(launcher, folder, launcher_args, name="oodgen-units")
+        yield lambda job, kw: arr.submit(mod._cluster_train, str(ds_path), job, kw, modules); return
     if jobs <= 1: yield lambda job, kw: _Lazy(lambda: train_unit(ds, job, **kw)); return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     # CPU threads split between workers: on a small machine 2 one-thread workers beat one two-thread process by ~30%
     threads = threads_per_job(jobs)
-    import oodgen.benchmark as mod   # the package's functions, not this notebook's copies (workers cannot import __main__)
-    # a spawned worker starts with an empty registry: it imports whatever module registered each algorithm here
-    modules = sorted({cls.__module__ for cls in ALGORITHMS.values()} - {"__main__"})
     ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=mod._worker_init,
                              initargs=(ds, threads, modules))
     try: yield lambda job, kw: ex.submit(mod._worker_train, job, kw)

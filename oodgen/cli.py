@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .core import atomic_write_text
+from .core import LAUNCHERS, atomic_write_text
 from .runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep, stage_notebooks
 
 # %% auto #0
@@ -32,6 +32,17 @@ def render_readme(nb_path: Path) -> str:
 def _params(pairs) -> dict:
     return {k: parse_value(v) for k, v in (pairs or [])}
 
+def _launcher_options(p):
+    p.add_argument("--launcher", default="local", choices=LAUNCHERS,
+                   help="local: processes here; slurm: submitit array jobs; submitit-local: the slurm path run locally")
+    p.add_argument("--launcher-args", default="{}", metavar="YAML",
+                   help="e.g. \"{partition: gpu, gpus: 1, cpus: 8, time: 240, array_parallelism: 64}\" (or submitit's own names)")
+
+def _launcher_args(a) -> dict:
+    v = parse_value(a.launcher_args)
+    if not isinstance(v, dict): raise CLIError(f"--launcher-args must be a YAML mapping, e.g. \"{{partition: gpu, gpus: 1}}\"; got {a.launcher_args!r}")
+    return v
+
 def main(argv=None):
     "Entry point of the `oodgen` console script."
     ap = argparse.ArgumentParser(prog="oodgen", description="Run oodgen stage notebooks headlessly (papermill).")
@@ -45,12 +56,14 @@ def main(argv=None):
     pl.add_argument("--name"); pl.add_argument("--out", default="runs")
     pl.add_argument("--jobs", type=int, default=1, help="independent stages (Stage 1 per domain) and training units at once")
     pl.add_argument("--overwrite", action="store_true", help="delete the pipeline folder's old contents and run again")
+    _launcher_options(pl)
     sw = sub.add_parser("sweep", help="run a parameter grid in separate processes and collect one table")
     sw.add_argument("stage"); sw.add_argument("--grid", help="YAML file: name -> list of values")
     sw.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "V1,V2"),
                     help="a grid axis (comma-separated values) or a fixed value")
     sw.add_argument("--jobs", type=int, default=1); sw.add_argument("--name"); sw.add_argument("--out", default="runs")
     sw.add_argument("--overwrite", action="store_true", help="delete the sweep folder's old contents and run again")
+    _launcher_options(sw)
     sub.add_parser("stages", help="list the stage notebooks")
     rd = sub.add_parser("readme", help="render nbs/index.ipynb into README.md")
     rd.add_argument("--check", action="store_true", help="fail if README.md is out of date instead of writing it")
@@ -60,7 +73,9 @@ def main(argv=None):
             d = run_stage(a.stage, _params(a.param), a.name, a.out, progress=not a.quiet, overwrite=a.overwrite)
             print(f"run folder: {d}")
         elif a.cmd == "pipeline":
-            print(f"pipeline folder: {run_pipeline(a.out, a.name, _params(a.param), jobs=a.jobs, overwrite=a.overwrite)}")
+            d = run_pipeline(a.out, a.name, _params(a.param), jobs=a.jobs, overwrite=a.overwrite, launcher=a.launcher,
+                             launcher_args=_launcher_args(a))
+            print(f"pipeline folder: {d}")
         elif a.cmd == "sweep":
             try: grid = yaml.safe_load(Path(a.grid).read_text()) if a.grid else {}
             except yaml.YAMLError as e: raise CLIError(f"the grid file {a.grid} is not valid YAML: {str(e).splitlines()[0]}") from None
@@ -70,7 +85,9 @@ def main(argv=None):
                 vals = [parse_value(x) for x in v.split(",")] if "," in v and not v.lstrip().startswith(("[", "{")) else None
                 if vals: grid[k] = vals
                 else: fixed[k] = parse_value(v)
-            print(f"sweep folder: {run_sweep(a.stage, grid, a.out, a.name, a.jobs, fixed, overwrite=a.overwrite)}")
+            d = run_sweep(a.stage, grid, a.out, a.name, a.jobs, fixed, overwrite=a.overwrite, launcher=a.launcher,
+                          launcher_args=_launcher_args(a))
+            print(f"sweep folder: {d}")
         elif a.cmd == "stages":
             for s, p in stage_notebooks().items(): print(f"{s:20s} {p}")
         elif a.cmd == "readme":

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #54cab6b0
 from __future__ import annotations
-import datetime, json, os, platform, random, subprocess, sys, tempfile, warnings
+import datetime, json, os, platform, random, shutil, subprocess, sys, tempfile, warnings
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULT_DATA_ROOT', 'seed_everything', 'get_device', 'threads_per_job', 'data_root', 'atomic_path',
-           'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info', 'RunRecord',
-           'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table']
+__all__ = ['DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'seed_everything', 'get_device', 'threads_per_job', 'data_root',
+           'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info',
+           'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table',
+           'check_launcher', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -242,3 +243,73 @@ def save_table(table, path_stem: str | os.PathLike, caption: str = "", floatfmt:
     csv = atomic_write_text(stem.with_suffix(".csv"), table.to_csv())
     md = atomic_write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + table_markdown(table, floatfmt))
     return csv, md
+
+# %% ../nbs/00_core.ipynb #d5b492f9
+LAUNCHERS = ("local", "slurm", "submitit-local")
+# the short names a researcher types -> submitit's parameter names (anything else goes to submitit as it is)
+LAUNCHER_ARGS = {"partition": "slurm_partition", "gpus": "gpus_per_node", "cpus": "cpus_per_task", "time": "timeout_min",
+                 "mem": "mem_gb", "array_parallelism": "slurm_array_parallelism", "account": "slurm_account",
+                 "qos": "slurm_qos", "constraint": "slurm_constraint", "setup": "slurm_setup"}
+
+def check_launcher(launcher: str):
+    "Fail on an unknown launcher name, listing the known ones."
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"unknown launcher {launcher!r}; known: {', '.join(LAUNCHERS)} (ray is not offered: submitit's "
+                         f"local executor covers one machine and Slurm the clusters the project targets)")
+
+def cluster_executor(launcher: str, folder: str | os.PathLike, launcher_args: dict | None = None, name: str = "oodgen"):
+    "A submitit executor whose jobs log to `folder/<job id>/`: `slurm` (sbatch) or `submitit-local` (the same code path in local processes)."
+    check_launcher(launcher)
+    if launcher == "local": raise ValueError("the local launcher starts its processes itself: a cluster executor is for slurm / submitit-local")
+    if launcher == "slurm" and shutil.which("sbatch") is None:
+        raise ValueError("--launcher slurm needs Slurm, but `sbatch` is not on PATH here: submit from the cluster's login node, "
+                         "or use --launcher local (processes on this machine) or submitit-local (the Slurm code path, run locally)")
+    import submitit
+    ex = submitit.AutoExecutor(folder=str(Path(folder)/"%j"), cluster="slurm" if launcher == "slurm" else "local")
+    args = {"timeout_min": 240, "name": name}
+    for k, v in (launcher_args or {}).items(): args[LAUNCHER_ARGS.get(k, k)] = v
+    try: ex.update_parameters(**args)
+    except (NameError, ValueError, TypeError) as e:
+        raise ValueError(f"bad launcher argument ({str(e).splitlines()[0]}); short names: {', '.join(LAUNCHER_ARGS)}, "
+                         f"or submitit's own (timeout_min, gpus_per_node, slurm_partition, ...)") from None
+    return ex
+
+
+# %% ../nbs/00_core.ipynb #dce65b3d
+from submitit.helpers import Checkpointable
+
+class LaunchedCall(Checkpointable):
+    "`fn(*args, **kwargs)` as a cluster job; on preemption or timeout submitit requeues it as it is (the work resumes from done markers / last.pt)."
+    def __init__(self, fn, *args, **kwargs): self.fn, self.args, self.kwargs = fn, args, kwargs
+    def __call__(self):
+        cpus = os.environ.get("SLURM_CPUS_PER_TASK")
+        if cpus and "OMP_NUM_THREADS" not in os.environ:   # torch would count the node's cores, not the job's
+            os.environ["OMP_NUM_THREADS"] = cpus; torch.set_num_threads(int(cpus))
+        return self.fn(*self.args, **self.kwargs)
+
+class JobArray:
+    "Calls submitted together as one array job on the first `result()`; `submit` returns a future-like handle."
+    def __init__(self, launcher: str, folder, launcher_args: dict | None = None, name: str = "oodgen"):
+        self.executor = cluster_executor(launcher, folder, launcher_args, name)
+        self.pending, self.jobs = [], None
+    def submit(self, fn, *args, **kwargs) -> "LaunchedFuture":
+        if self.jobs is not None: raise RuntimeError("this JobArray was submitted already: make a new one")
+        self.pending.append(LaunchedCall(fn, *args, **kwargs)); return LaunchedFuture(self, len(self.pending) - 1)
+    def job(self, i: int):
+        "The submitit job of call `i` (submitting the whole array the first time)."
+        if self.jobs is None:
+            with self.executor.batch(): self.jobs = [self.executor.submit(c) for c in self.pending]
+        return self.jobs[i]
+
+class LaunchedFuture:
+    "`result()` waits for the job and returns what the call returned; a failed job raises `RuntimeError` naming its log."
+    def __init__(self, array: JobArray, i: int): self.array, self.i = array, i
+    @property
+    def job(self): return self.array.job(self.i)
+    def result(self):
+        job = self.job
+        try: return job.result()
+        except Exception as e:
+            msg = [l for l in str(e).split("You can check full logs")[0].splitlines() if l.strip(" -")]   # the error line
+            raise RuntimeError(f"job {job.job_id} failed: {msg[-1] if msg else e}\n  log: {job.paths.stderr}") from None
+

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import yaml
 
-from .core import atomic_write_text, best_checkpoint, stage1_dir, threads_per_job, unit_name
+from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, check_launcher, stage1_dir, threads_per_job,
+                         unit_name)
 
 # %% auto #0
 __all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'PIPELINE_TABLES',
            'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'parse_value',
            'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
            'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
-           'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'worker_env', 'run_stage_process',
-           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
+           'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages',
+           'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -116,7 +117,8 @@ PARAMETER_RULES = {
     "algorithms": (_algorithms_ok, "a non-empty list of registered algorithms (oodgen.train.loop.ALGORITHMS), e.g. '[ERM, RISE]'"),
     "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; flickr30k / coco "
                              "for Stage 1) or an existing DomainBed-layout folder <folder>/<domain>/<class>/<image>"),
-    "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps")}
+    "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps"),
+    "launcher": (lambda v: v in LAUNCHERS, f"one of {', '.join(LAUNCHERS)}")}
 ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
 
 def _kind_ok(v, default, name) -> bool:
@@ -187,7 +189,7 @@ def experiment_notebook(nb_path: str | os.PathLike):
     nb.cells = kept
     return nb
 
-RESULT_NEUTRAL = ("out_dir", "jobs", "resume")     # parameters that do not change what a run computes
+RESULT_NEUTRAL = ("out_dir", "jobs", "resume", "launcher", "launcher_args")     # parameters that do not change what a run computes
 
 def _jsonish(x): return json.loads(json.dumps(x, default=str))
 
@@ -289,19 +291,42 @@ def pipeline_steps(params: dict) -> list:
     return steps
 
 def ensure_teachers(root: str | os.PathLike, dataset: str, test_domains, params: dict | None = None,
-                    threads: int | None = None) -> Path:
-    "Make sure `root` holds a finished Stage 1 run per held-out domain (`stage1-<domain>`, trained without it); returns `root`, the teacher spec Stage 2 takes."
-    root = Path(root)
-    for d in test_domains:
-        if (stage1_dir(root, d)/"done").exists(): continue
+                    threads: int | None = None, launcher: str = "local", launcher_args: dict | None = None) -> Path:
+    "Make sure `root` holds a finished Stage 1 run per held-out domain (`stage1-<domain>`, trained without it); returns `root`, the teacher spec Stage 2 takes. A cluster `launcher` trains the missing ones as one array job."
+    root = Path(root); check_launcher(launcher)
+    todo = [(d, {**(params or {}), "dataset": dataset, "test_domains": [d]}) for d in test_domains
+            if not (stage1_dir(root, d)/"done").exists()]
+    if launcher != "local" and todo:
+        launch_stages([("contrastive", p, stage1_dir(root, d).name) for d, p in todo], root, launcher, launcher_args, "stage1")
+        return root
+    for d, p in todo:
         old = os.environ.get("OMP_NUM_THREADS")
         if threads: os.environ["OMP_NUM_THREADS"] = str(threads)      # the Stage 1 kernel's CPU threads
-        try: run_stage("contrastive", {**(params or {}), "dataset": dataset, "test_domains": [d]},
-                       name=stage1_dir(root, d).name, out=root, progress=False)
+        try: run_stage("contrastive", p, name=stage1_dir(root, d).name, out=root, progress=False)
         finally:
             if old is None: os.environ.pop("OMP_NUM_THREADS", None)
             else: os.environ["OMP_NUM_THREADS"] = old
     return root
+
+def run_stage_job(stage: str, params: dict, name: str, out: str) -> str:
+    "What a cluster job runs: `oodgen run` in the job's process; returns the run folder."
+    return str(run_stage(stage, params, name=name, out=out, progress=False))
+
+def launch_stages(runs: list, root: Path, launcher: str, launcher_args: dict | None = None, what: str = "oodgen",
+                  wait: bool = True) -> list:
+    "Submit `(stage, params, run name)` runs under `root` as one array job (logs in `root/jobs/<job id>/`); with `wait`, fail naming every failed run."
+    arr = JobArray(launcher, Path(root)/"jobs", launcher_args, name=f"oodgen-{what}")
+    futs = [arr.submit(run_stage_job, st, absolute_paths(p), n, str(root)) for st, p, n in runs]
+    if futs: print(f"[{what}] {len(futs)} run(s) submitted ({launcher}), job {futs[0].job.job_id.split('_')[0]}; "
+                   f"logs: {Path(root)/'jobs'}", flush=True)
+    if not wait: return futs
+    failed = []
+    for (st, p, n), f in zip(runs, futs):
+        try: f.result(); print(f"ok   {n}", flush=True)
+        except RuntimeError as e: failed.append(f"{n}: {e}"); print(f"FAIL {n}: {e}", flush=True)
+    if failed: raise CLIError(f"{len(failed)} of {len(runs)} run(s) failed:\n" + "\n".join(failed) +
+                              "\nrerun the same command to retry them (finished runs are skipped)")
+    return futs
 
 def worker_env(jobs: int) -> dict:
     "Environment for one of `jobs` concurrent stage processes: the CPU threads split between them (unless set)."
@@ -316,9 +341,10 @@ def run_stage_process(stage: str, params: dict, name: str, out: Path, jobs: int 
     return subprocess.run(args, capture_output=True, text=True, env=worker_env(jobs))
 
 def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, params: dict | None = None,
-                 steps=None, jobs: int = 1, overwrite: bool = False) -> Path:
-    "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter."
-    check_run_name(name)
+                 steps=None, jobs: int = 1, overwrite: bool = False, launcher: str = "local",
+                 launcher_args: dict | None = None) -> Path:
+    "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter. A cluster `launcher`: each group is one array job, except stages with a `launcher` parameter (units), which run here and submit their units."
+    check_run_name(name); check_launcher(launcher)
     params = absolute_paths(dict(params or {})); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
     t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
     steps = steps or pipeline_steps(params)
@@ -333,13 +359,26 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
             nb = find_stage(stage); known = notebook_parameters(nb)
             p = {k: v for k, v in params.items() if k in known}
             if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
+            if "launcher" in known and launcher != "local": p.update(launcher=launcher, launcher_args=launcher_args or {})
             p.update({k: fn(done, root) for k, fn in links.items()})
             folder = root/run_name
             if why := params_conflict(folder, {**known, **p}):
                 raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
             if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
             else: todo.append((nb.stem, run_name, p))
-        if jobs > 1 and len(todo) > 1:
+        if launcher != "local":
+            here = [t for t in todo if "launcher" in t[2]]           # stages that fan out their own units
+            away = [t for t in todo if "launcher" not in t[2]]
+            futs = launch_stages([(st, p, n) for st, n, p in away], root, launcher, launcher_args, "pipeline", wait=False)
+            for stage, run_name, p in here:
+                print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}, its units as {launcher} jobs", flush=True)
+                run_stage(stage, p, name=run_name, out=root, progress=False)
+            failed = []
+            for t, f in zip(away, futs):
+                try: f.result()
+                except RuntimeError as e: failed.append(f"{t[1]}: {e}")
+            if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
+        elif jobs > 1 and len(todo) > 1:
             def one(t):
                 print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
                 return t, run_stage_process(t[0], t[2], t[1], root, jobs)
@@ -378,8 +417,9 @@ def collect_sweep(root: Path, points: list[dict]):
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs: int = 1, fixed: dict | None = None,
-              overwrite: bool = False) -> Path:
-    "Run every grid point of `stage` in its own process, skipping finished points; collect one table."
+              overwrite: bool = False, launcher: str = "local", launcher_args: dict | None = None) -> Path:
+    "Run every grid point of `stage` in its own process (`local`) or cluster job (one array job), skipping finished points; collect one table."
+    check_launcher(launcher)
     nb = find_stage(stage); known = notebook_parameters(nb)
     check_run_name(name); check_parameters({**grid, **(fixed or {})}, known, nb.stem)
     points = grid_points(grid)
@@ -396,8 +436,16 @@ def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs:
         r = run_stage_process(nb.stem, {**(fixed or {}), **point}, folder.name, root, jobs)
         return f"{'ok  ' if r.returncode == 0 else 'FAIL'} {folder.name}" + ("" if r.returncode == 0 else f": {r.stderr.strip()[-500:]}")
     from tqdm.auto import tqdm
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        for msg in tqdm(ex.map(one, points), total=len(points), desc=f"sweep {nb.stem}"): print(msg, flush=True)
+    if launcher == "local":
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+            for msg in tqdm(ex.map(one, points), total=len(points), desc=f"sweep {nb.stem}"): print(msg, flush=True)
+    else:
+        todo = [pt for pt in points if not (root/point_name(pt)/"done").exists()]
+        for pt in points:
+            if pt not in todo: print(f"skip {point_name(pt)} (done)", flush=True)
+        with contextlib.suppress(CLIError):      # failed points are named below, with the others' state
+            launch_stages([(nb.stem, {**(fixed or {}), **pt}, point_name(pt)) for pt in todo], root, launcher, launcher_args,
+                          f"sweep-{stage_short_name(nb.stem)}")
     df = collect_sweep(root, points)
     atomic_write_text(root/"sweep_metrics.csv", df.to_csv(index=False))
     missing = [point_name(p) for p in points if not (root/point_name(p)/"done").exists()]
