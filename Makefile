@@ -7,7 +7,7 @@ STAMP := $(VENV)/.oodgen-installed
 PYTHON ?= python3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test sync-check nbtest pytest readme bench clean
+.PHONY: install demo test sync-check nbtest pytest readme bench gpu-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ readme: install
 
 bench: install
 	for f in tests/benchmarks/*.py; do $(PY) $$f || exit 1; done
+
+## Each stage's step on CUDA (mixed precision, torch.compile on/off): under 5 min on one GPU; skips without one.
+gpu-check: install
+	PYTHON=$(PY) tests/gpu_check.sh
 
 clean:
 	rm -rf $(VENV) _proc _docs

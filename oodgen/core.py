@@ -14,10 +14,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'seed_everything', 'get_device', 'threads_per_job', 'data_root',
-           'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry', 'git_info', 'env_info',
-           'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table',
-           'check_launcher', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
+__all__ = ['DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'seed_everything', 'is_main_process', 'get_device',
+           'threads_per_job', 'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint',
+           'Registry', 'git_info', 'env_info', 'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint',
+           'unit_name', 'table_markdown', 'save_table', 'check_launcher', 'cluster_executor', 'LaunchedCall',
+           'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -33,8 +34,14 @@ def seed_everything(seed: int, deterministic: bool = True) -> int:
     return seed
 
 # %% ../nbs/00_core.ipynb #7ae8a6cd
+def is_main_process() -> bool:
+    "False in the processes other than rank 0 of a distributed launch (`accelerate launch`, torchrun): they write no records."
+    return os.environ.get("RANK", "0") == "0"
+
 def get_device(name: str = "auto") -> torch.device:
-    "`'auto'` picks cuda, then mps, then cpu; other names are checked so a typo fails early."
+    "`'auto'` picks cuda, then mps, then cpu; other names are checked so a typo fails early. Under a distributed launch 'auto' / 'cuda' is this process's GPU (`LOCAL_RANK`)."
+    local = os.environ.get("LOCAL_RANK")
+    if name in ("auto", "cuda") and local is not None and torch.cuda.is_available(): return torch.device(f"cuda:{int(local)}")
     if name == "auto":
         if torch.cuda.is_available(): return torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available(): return torch.device("mps")
@@ -160,11 +167,13 @@ def _jsonable(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 class RunRecord:
-    "A run folder: `params.json`, `env.json`, `metrics.jsonl`, `figures/`; `resume=True` appends to old records."
+    "A run folder: `params.json`, `env.json`, `metrics.jsonl`, `figures/`; `resume=True` appends to old records. In a distributed launch only rank 0 writes."
     def __init__(self, out_dir: str | os.PathLike, params: dict | None = None, device=None, resume: bool = False):
-        self.dir = Path(out_dir); self.dir.mkdir(parents=True, exist_ok=True)
-        self.figures = self.dir/"figures"; self.figures.mkdir(exist_ok=True)
-        self.metrics_path = self.dir/"metrics.jsonl"
+        self.dir = Path(out_dir); self.main = is_main_process()
+        self.figures = self.dir/"figures"; self.metrics_path = self.dir/"metrics.jsonl"
+        if not self.main: return                 # the other ranks compute the same numbers: rank 0 records them
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.figures.mkdir(exist_ok=True)
         _drop_torn_tail(self.metrics_path)
         if self.metrics_path.exists() and not resume:   # a fresh run in an old folder: keep the old records aside
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -174,11 +183,13 @@ class RunRecord:
 
     def write_json(self, name: str, obj) -> Path:
         "Write `obj` as pretty JSON into the run folder, atomically."
+        if not self.main: return self.dir/name
         return atomic_write_text(self.dir/name, json.dumps(obj, indent=2, default=_jsonable) + "\n")
 
     def log(self, metric: str, value: float, **tags) -> dict:
         "Append one measured value (with tags such as domain, split, seed, step) to `metrics.jsonl`."
         rec = {"metric": metric, "value": float(value), **tags}
+        if not self.main: return rec
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec, default=_jsonable) + "\n"); f.flush()
         return rec
@@ -190,6 +201,7 @@ class RunRecord:
     def savefig(self, fig, name: str, dpi: int = 120) -> Path:
         "Save a matplotlib figure as `figures/<name>.png` (atomically)."
         path = self.figures/f"{name}.png"
+        if not self.main: return path
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
         return path
 
@@ -240,11 +252,12 @@ def table_markdown(t, floatfmt: str = ".4g") -> str:
 def save_table(table, path_stem: str | os.PathLike, caption: str = "", floatfmt: str = ".4g") -> tuple[Path, Path]:
     "Write a table as `<stem>.csv` and `<stem>.md` (under its `caption`), atomically; returns both paths."
     stem = Path(path_stem)
+    if not is_main_process(): return stem.with_suffix(".csv"), stem.with_suffix(".md")
     csv = atomic_write_text(stem.with_suffix(".csv"), table.to_csv())
     md = atomic_write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + table_markdown(table, floatfmt))
     return csv, md
 
-# %% ../nbs/00_core.ipynb #d5b492f9
+# %% ../nbs/00_core.ipynb #686f9123
 LAUNCHERS = ("local", "slurm", "submitit-local")
 # the short names a researcher types -> submitit's parameter names (anything else goes to submitit as it is)
 LAUNCHER_ARGS = {"partition": "slurm_partition", "gpus": "gpus_per_node", "cpus": "cpus_per_task", "time": "timeout_min",
@@ -275,7 +288,7 @@ def cluster_executor(launcher: str, folder: str | os.PathLike, launcher_args: di
     return ex
 
 
-# %% ../nbs/00_core.ipynb #dce65b3d
+# %% ../nbs/00_core.ipynb #70b50dfd
 from submitit.helpers import Checkpointable
 
 class LaunchedCall(Checkpointable):

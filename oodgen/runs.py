@@ -255,18 +255,26 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     if not overwrite and (run_dir/"done").exists():
         print(f"{run_dir}: finished already with these parameters; kept (--overwrite reruns it)", flush=True)
         return run_dir
-    prepare_run_dir(run_dir, overwrite)
-    # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
-    atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
-    out_nb = run_dir/f"{stage}.ipynb"
+    rank = int(os.environ.get("RANK", "0"))       # under `accelerate launch` every process runs the notebook
+    if overwrite and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise CLIError("--overwrite is refused under a distributed launch (the processes would race to clear the folder): "
+                       "delete the run folder first, or use a new --name")
+    if rank == 0:
+        prepare_run_dir(run_dir, overwrite)
+        # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
+        atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
+        out_nb, kernel = run_dir/f"{stage}.ipynb", run_dir/".kernel"
+    else:             # the other ranks write only their executed copy (rank 0 records the run)
+        out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
+        out_nb.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with temp_files_in(run_dir/".kernel"):
+        with temp_files_in(kernel):
             pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
-                                kernel_name="python3", progress_bar=progress, log_output=log_output)
+                                kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output)
     except PapermillExecutionError as e:
         raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                        f"  partial notebook: {out_nb}") from None
-    atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
+    if rank == 0: atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
     return run_dir
 
 # %% ../nbs/90_runs.ipynb #ce56b91b

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..core import atomic_write_text, get_device, load_checkpoint, RunRecord, save_checkpoint, seed_everything
 from ..data.captions import CaptionPairs
-from ..models.encoders import ImageFeatures
+from ..models.encoders import ImageFeatures, TextFeatures
 from ..models.feature_cache import compute_image_features, compute_text_features, FeatureCache, TextFeatureBank
 from ..models.cross_attention import ImageTextMatcher, load_teacher, load_trainable_state, save_teacher, trainable_state   # load_teacher: re-exported for Stage 2
 from ..eval.metrics import retrieval_chance, retrieval_metrics
@@ -25,7 +25,7 @@ from ..eval.metrics import retrieval_chance, retrieval_metrics
 # %% auto #0
 __all__ = ['clip_loss', 'clip_loss_masked', 'PairData', 'pair_data', 'PairCollate', 'model_inputs', 'EpochSampler',
            'evaluate_retrieval', 'TrainConfig', 'make_accelerator', 'rng_state', 'set_rng_state', 'ContrastiveTrainer',
-           'class_text_embeddings', 'zero_shot_accuracy', 'plot_training_curves']
+           'gather_batch', 'sync_gradients', 'class_text_embeddings', 'zero_shot_accuracy', 'plot_training_curves']
 
 # %% ../../nbs/23_train.contrastive.ipynb #13018d46
 def clip_loss(logits_per_image: torch.Tensor) -> torch.Tensor:
@@ -243,9 +243,42 @@ def _validate(self, state: dict) -> dict:
 
 ContrastiveTrainer.validate = _validate
 
+# %% ../../nbs/23_train.contrastive.ipynb #0c7e4fcd
+def _gather_cat(x: torch.Tensor) -> torch.Tensor:
+    "Every process's `x` concatenated in rank order; this process's slice keeps its gradient (the others' are constants)."
+    import torch.distributed as dist
+    xs = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+    dist.all_gather(xs, x.contiguous()); xs[dist.get_rank()] = x
+    return torch.cat(xs)
+
+def gather_batch(model: ImageTextMatcher, batch: dict, pairs) -> tuple[ImageFeatures, TextFeatures, torch.Tensor]:
+    "The global batch of a distributed step: this process's features (encoded here unless cached) and the other processes', and the global positives."
+    img = batch["image_feats"] if "image_feats" in batch else model.encode_images(batch["images"])
+    txt = batch["text_feats"] if "text_feats" in batch else model.encode_texts(batch["texts"])
+    # captions padded to the longest of the global batch; the padding is masked, so it changes no score
+    L = int(_gather_cat(torch.tensor([txt.tokens.shape[1]], device=txt.tokens.device)).max())
+    pad = L - txt.tokens.shape[1]
+    tokens, mask = F.pad(txt.tokens, (0, 0, 0, pad)), F.pad(txt.mask.to(torch.uint8), (0, pad))
+    img = ImageFeatures(_gather_cat(img.pooled), _gather_cat(img.tokens), img.grid)
+    txt = TextFeatures(_gather_cat(tokens), _gather_cat(txt.pooled), _gather_cat(mask).bool())
+    idx = _gather_cat(batch["pair_index"].to(img.pooled.device)).cpu()
+    return img, txt, pairs.is_pair(pairs.pair_image[idx], pairs.pair_text[idx]).to(img.pooled.device)
+
+def sync_gradients(model: ImageTextMatcher, world: int):
+    "All-reduce a distributed step's gradients: summed for the encoders (each process back-propagated only its slice of the global batch into them), averaged for the rest (every process computed the heads on the whole global batch)."
+    import torch.distributed as dist
+    enc = {id(p) for m in (model.image_encoder, model.text_encoder) for p in m.parameters()}
+    for mean in (False, True):
+        group = [p for p in model.parameters() if p.grad is not None and (id(p) in enc) != mean]
+        if not group: continue
+        flat = torch.cat([p.grad.reshape(-1) for p in group]); dist.all_reduce(flat)
+        if mean: flat /= world
+        for p, g in zip(group, flat.split([p.numel() for p in group])): p.grad.copy_(g.view_as(p.grad))
+
+
 # %% ../../nbs/23_train.contrastive.ipynb #6164e225
 def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) -> list[dict]:
-    "Train for `cfg.epochs` (resuming from `last.pt` if asked); returns the per-epoch history."
+    "Train for `cfg.epochs` (resuming from `last.pt` if asked); returns the per-epoch history. Under `accelerate launch` with N processes, `batch_size` is per process and each step's loss is that of the global batch."
     from transformers import get_cosine_schedule_with_warmup
     cfg = self.cfg
     self.accelerator = acc = make_accelerator(cfg.device, cfg.mixed_precision)
@@ -255,9 +288,17 @@ def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) 
     opt = torch.optim.AdamW([{"params": [p for n, p in named if p.ndim >= 2], "weight_decay": cfg.weight_decay},
                              {"params": [p for n, p in named if p.ndim < 2], "weight_decay": 0.0}], lr=cfg.lr)
     dl = self.loader(self.train_data, cfg.seed)
-    total = math.ceil(len(dl) / cfg.grad_accum) * cfg.epochs
-    sched = get_cosine_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
-    self._model, self._opt, dl, self._sched = model, opt, dl, sched = acc.prepare(self.model, opt, dl, sched)
+    if distributed := acc.num_processes > 1:
+        # each process takes its own batch; the loss is the single-process loss of their union (`gather_batch`), so the
+        # model is not wrapped in DDP: `sync_gradients` reduces what each process back-propagated
+        self._model = model = self.model.to(acc.device)
+        self._opt, dl = opt, dl = acc.prepare(opt, dl)
+        total = math.ceil(len(dl) / cfg.grad_accum) * cfg.epochs          # global steps
+        self._sched = sched = get_cosine_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)   # one step per step
+    else:
+        total = math.ceil(len(dl) / cfg.grad_accum) * cfg.epochs
+        sched = get_cosine_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
+        self._model, self._opt, dl, self._sched = model, opt, dl, sched = acc.prepare(self.model, opt, dl, sched)
     params = [p for _, p in named]
     state = {"epoch": 0, "batch": 0, "step": 0, "best": None, "history": [], "loss_sum": 0.0, "loss_n": 0}
     if (path := self._resume_path(resume)) is not None:
@@ -276,10 +317,15 @@ def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) 
             size = min(k, n - (b // k) * k)                       # the last group of an epoch may be short
             sync = (b + 1) % k == 0 or b + 1 == n
             with (contextlib.nullcontext() if sync else acc.no_sync(model)):
-                losses = self.loss(model(**model_inputs(batch)), batch)
+                if distributed:
+                    with acc.autocast():
+                        img, txt, pos = gather_batch(model, batch, self.train_data.pairs)
+                        losses = self.loss(model(image_feats=img, text_feats=txt), {"positives": pos})
+                else: losses = self.loss(model(**model_inputs(batch)), batch)
                 acc.backward(losses["loss"] / size)
             group.append(float(losses["loss"].detach())); bar.update(1)
             if not sync: continue
+            if distributed: sync_gradients(model, acc.num_processes)
             if cfg.max_grad_norm: acc.clip_grad_norm_(params, cfg.max_grad_norm)
             opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
             state["step"] += 1; state["batch"] = b + 1
@@ -289,7 +335,7 @@ def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) 
                 raw = acc.unwrap_model(model)
                 self.log("loss", np.mean(group), split="train", epoch=epoch, step=state["step"], seed=cfg.seed)
                 self.log("lr", sched.get_last_lr()[0], split="train", epoch=epoch, step=state["step"], seed=cfg.seed)
-                self.log("logit_scale", raw.scales()[1], head="cross", split="train", epoch=epoch, step=state["step"], seed=cfg.seed)
+                self.log("logit_scale", raw.scales()[1].detach(), head="cross", split="train", epoch=epoch, step=state["step"], seed=cfg.seed)
             group = []
             if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and b + 1 < n: self._save_last(state)
             if max_steps and state["step"] >= max_steps: bar.close(); return self.history   # "killed"
