@@ -170,22 +170,29 @@ def tiny_teacher(path: Path) -> Path:
 
 def test_stage_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    from oodgen.runs import run_stage, CLIError
+    from oodgen.runs import run_stage
     import oodgen.train.distill  # noqa: F401  (registers RISE)
     from oodgen.train.loop import build_algorithm, save_algorithm
     stu = save_algorithm(build_algorithm("RISE", 10, {"embed_dim": 16}, seed=1), tmp_path/"student.pt")
     params = dict(device="cpu", steps=5, n_images=16, n_cue_conflict=8, style_steps=1, n_style_images=4, style_size=32,
                   n_embed=24, n_probe_train=40, imagenet_input_size=32, n_figure_images=2,
-                  student_checkpoint=str(stu), teacher_checkpoint=str(tiny_teacher(tmp_path/"teacher.pt")))
+                  student_checkpoint=str(stu), teacher_checkpoint=str(tiny_teacher(tmp_path/"teacher.pt")),
+                  cue_conflict_root=str(tmp_path/"cc"))
+    from PIL import Image
+    for k, c in enumerate(P.CUE_CONFLICT_CATEGORIES):   # 16 stand-in cue-conflict images: the ImageNet-16 path runs
+        (tmp_path/"cc"/c).mkdir(parents=True); Image.fromarray(np.full((24, 24, 3), 15 * k, np.uint8)).save(tmp_path/"cc"/c/f"{c}1-cat{k}.png")
     run = run_stage("probes", params, name="p", out=tmp_path, progress=False)
     bias = pd.read_csv(run/"bias.csv", index_col=0)
     assert {"ERM", "student", "teacher", "efficientnet_lite0"} <= set(bias.index)
     assert {"shape_bias", "texture_bias", "colour_bias", "cue_conflict_shape_bias"} <= set(bias.columns)
     assert bias.loc["ResNet-50 (model-vs-human, published)", "cue_conflict_shape_bias"] == 0.214
+    assert 0 <= bias.loc["efficientnet_lite0 (ImageNet-16)", "cue_conflict_shape_bias"] <= 1 or \
+        math.isnan(bias.loc["efficientnet_lite0 (ImageNet-16)", "cue_conflict_shape_bias"])
     loc = pd.read_csv(run/"locality.csv", index_col=0)
     assert {"noise_patch_drop", "scramble_drop", "style_drop"} <= set(loc.columns) and len(loc) == 4
     figs = {p.stem for p in (run/"figures").iterdir()}
     assert {"operators", "features_tsne", "probe_examples", "similarity", "activations_ERM"} <= figs
     assert (run/"prompt_sensitivity.csv").exists() and (run/"class_separation.csv").exists()
-    with pytest.raises((CLIError, Exception), match="does not divide the 32x32"):
-        run_stage("probes", {**params, "scramble_grid": 5}, name="bad", out=tmp_path, progress=False)
+    # bad sizes fail in the stage's first cell (check_locality_params), before any training
+    with pytest.raises(ValueError, match="does not divide the 32x32"): P.check_locality_params((32, 32), 5)
+    with pytest.raises(ValueError, match="unknown shape view"): P.semantic_views(torch.rand(1, 3, 8, 8), "outline")
