@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from oodgen.models import operators as ops
 from oodgen import probes as P
 from test_data_scripts import make_tar, png, server, sha  # noqa: F401  (server: the local HTTP fixture)
+from test_gradcam import tiny_teacher                      # a random-weight Stage 1 teacher, saved as Stage 1 saves it
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -158,16 +159,6 @@ def test_cue_conflict_script(server, tmp_path):
 
 
 # ------------------------------------------------------------------------------- the stage
-def tiny_teacher(path: Path) -> Path:
-    "A random-weight Stage 1 teacher (frozen resnet18 at 64 px + tiny BiGRU), saved as Stage 1 saves it."
-    from oodgen.models.cross_attention import ImageTextMatcher, save_teacher
-    from oodgen.models.encoders import create_image_encoder, create_text_encoder
-    torch.manual_seed(0)
-    t = ImageTextMatcher(create_image_encoder("resnet18", pretrained=False, trainable=False, input_size=32),
-                         create_text_encoder("bigru", pretrained=False, trainable=False, hidden=16, emb_dim=32), embed_dim=16, heads=2)
-    return save_teacher(t, path, templates=["a handwritten digit {}"])
-
-
 def test_stage_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     from oodgen.runs import run_stage
