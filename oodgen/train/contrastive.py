@@ -243,7 +243,7 @@ def _validate(self, state: dict) -> dict:
 
 ContrastiveTrainer.validate = _validate
 
-# %% ../../nbs/23_train.contrastive.ipynb #0c7e4fcd
+# %% ../../nbs/23_train.contrastive.ipynb #19684f1c
 def _gather_cat(x: torch.Tensor) -> torch.Tensor:
     "Every process's `x` concatenated in rank order; this process's slice keeps its gradient (the others' are constants)."
     import torch.distributed as dist
