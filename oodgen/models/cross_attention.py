@@ -79,7 +79,7 @@ def _all_pairs(self, query, context, query_mask, context_mask=None, chunk: int |
 
 CrossAttention.all_pairs = _all_pairs
 
-# %% ../../nbs/13_models.cross_attention.ipynb #1adc631f
+# %% ../../nbs/13_models.cross_attention.ipynb #2bfb1f02
 def _pair_tokens(self, query, context, context_mask=None) -> torch.Tensor:
     "Unpooled outputs (B_ctx, B_q, L, D): `forward(query[j], context[i])` for every pair; `query` shared (B_q, L, D) or per pair."
     per_pair = query.ndim == 4
