@@ -87,7 +87,7 @@ def model_inputs(batch: dict) -> dict:
     "The keys of a batch that `ImageTextMatcher.forward` takes."
     return {k: batch[k] for k in ("images", "texts", "image_feats", "text_feats") if k in batch}
 
-# %% ../../nbs/23_train.contrastive.ipynb #97682f94
+# %% ../../nbs/23_train.contrastive.ipynb #d11cc2d3
 STAGE1_AUGMENTATIONS = ("none", "light")
 
 def stage1_augmentation(name: str = "none") -> Callable | None:
