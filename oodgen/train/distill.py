@@ -23,7 +23,7 @@ from ..models.classifiers import Student
 __all__ = ['RISE_TEMPLATES', 'GENERIC_ANCHORS', 'kd_loss', 'absolute_distance_loss', 'relative_distance_loss',
            'class_prompt_name', 'CLIPTeacher', 'Stage1Teacher', 'register_teacher', 'teacher_dim', 'resolve_teacher',
            'CrossTeacher', 'WithTeacher', 'teacher_embeddings', 'attach_teacher', 'RISE', 'student_vs_baseline',
-           'verdict_text', 'teacher_student_agreement', 'load_student']
+           'verdict_text', 'dataset_teacher_embeddings', 'teacher_student_agreement', 'load_student']
 
 # %% ../../nbs/24_train.distill.ipynb #4acfb9de
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float = 3.0) -> torch.Tensor:
@@ -302,10 +302,10 @@ def verdict_text(cmp, student: str = "RISE", baseline: str = "ERM") -> str:
 # %% ../../nbs/24_train.distill.ipynb #d86a64d0
 from ..eval.outputs import model_outputs, ModelOutputs
 
-def _teacher_embeddings_of(ds: Dataset, teacher: nn.Module) -> torch.Tensor:
+def dataset_teacher_embeddings(ds: Dataset, teacher: nn.Module) -> torch.Tensor:
     "Teacher embeddings of every item of a (nested Subset / ConcatDataset) dataset, from the per-dataset cache."
-    if isinstance(ds, Subset): return _teacher_embeddings_of(ds.dataset, teacher)[torch.as_tensor(ds.indices, dtype=torch.long)]
-    if isinstance(ds, ConcatDataset): return torch.cat([_teacher_embeddings_of(d, teacher) for d in ds.datasets])
+    if isinstance(ds, Subset): return dataset_teacher_embeddings(ds.dataset, teacher)[torch.as_tensor(ds.indices, dtype=torch.long)]
+    if isinstance(ds, ConcatDataset): return torch.cat([dataset_teacher_embeddings(d, teacher) for d in ds.datasets])
     return teacher_embeddings(teacher, ds)
 
 @torch.no_grad()
@@ -315,7 +315,7 @@ def teacher_student_agreement(alg: "RISE", splits: DomainSplits, batch_size: int
     if alg.teacher is None: raise RuntimeError("call RISE.prepare(splits, classes) first")
     parts = {d: splits.ins[d] for d in splits.test_domains} | {d: splits.outs[d] for d in splits.train_domains}
     student = model_outputs(alg, parts, batch_size=batch_size, features=False)
-    emb = torch.cat([_teacher_embeddings_of(sub, alg.embedder) for sub in parts.values()]).float()
+    emb = torch.cat([dataset_teacher_embeddings(sub, alg.embedder) for sub in parts.values()]).float()
     logits = alg.teacher_logits(emb.to(alg.class_text.device)).cpu() if emb.ndim == 3 else emb @ alg.class_text.T.cpu()
     teacher = ModelOutputs(logits, student.labels, emb.flatten(1), student.domains, student.domain_names)  # zero-shot head
     rows = []
