@@ -77,3 +77,16 @@ def test_unfinished_stage1_run_resumes_by_default(tmp_path, stage1_run):
     assert (d/"done").exists() and json.loads((d/"params.json").read_text())["resume"] is True
     assert train() == n                                        # nothing trained twice: the run went on from last.pt
     assert not (d/".kernel").exists()                          # its kernel files went with it
+
+
+def test_stage2_can_distil_the_text_conditioned_embedding(tmp_path, stage1_run):
+    "teacher_embedding=cross: RISE's KD reads the Stage 1 teacher's cross head (its image embedding conditioned on class prompts)."
+    oodgen_cli("run", "distill", "-p", "teacher", stage1_run.parent, "-p", "algorithms", "[RISE]", "-p", "test_domains",
+               "[rotated]", "-p", "seeds", "[0]", "-p", "steps", "3", "-p", "teacher_embedding", "cross",
+               "--name", "s2x", "--out", tmp_path, "--quiet")
+    d = tmp_path/"s2x"
+    rep = json.loads((d/"reports"/"RISE_rotated_trial0_seed0.json").read_text())
+    assert rep["hparams"]["teacher_embedding"] == "cross"
+    m = pd.read_json(d/"metrics.jsonl", lines=True)
+    assert {"kd", "ce", "ad", "rd"} <= set(m.metric) and m[m.metric == "kd"].value.notna().all()
+    assert m[m.metric == "rise_teacher_acc"].value.between(0, 1).all()     # the cross zero-shot head, per domain

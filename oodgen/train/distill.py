@@ -91,17 +91,20 @@ class Stage1Teacher(nn.Module):
     def embed_images(self, x): return self.model.image_embedding(x)
     @torch.no_grad()
     def embed_texts(self, texts): return self.model.text_embedding(list(texts))
+    def cached_features(self, images: Dataset, batch_size: int = 128):
+        "The frozen image encoder's features of a whole dataset, from the on-disk `FeatureCache` (None: it was fine-tuned)."
+        ie = self.model.image_encoder
+        if ie.trainable: return None
+        from oodgen.models.feature_cache import FeatureCache
+        return FeatureCache().image_features(ie, images, batch_size=batch_size, device=next(self.model.parameters()).device)
     @torch.no_grad()
     def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
         "Image embeddings of a whole dataset from the on-disk `FeatureCache` (None: the image encoder was fine-tuned)."
         # Stage 1 trains its heads on the frozen encoder's cached features, so going through the same cache gives the
         # same embeddings and lets the per-domain teachers of one pipeline (same encoder) encode each image once.
-        ie = self.model.image_encoder
-        if ie.trainable: return None
+        if (f := self.cached_features(images, batch_size)) is None: return None
         from oodgen.models.encoders import ImageFeatures
-        from oodgen.models.feature_cache import FeatureCache
         dev = next(self.model.parameters()).device
-        f = FeatureCache().image_features(ie, images, batch_size=batch_size, device=dev)
         return torch.cat([self.model.image_embedding(feats=ImageFeatures(p.to(dev), None, None)).cpu()
                           for p in f.pooled.split(1024)])
 
@@ -171,11 +174,8 @@ class CrossTeacher(nn.Module):
     @torch.no_grad()
     def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
         "From the `FeatureCache`, like `Stage1Teacher.embed_dataset` (None: the image encoder was fine-tuned)."
-        ie = self.teacher.model.image_encoder
-        if ie.trainable: return None
-        from oodgen.models.feature_cache import FeatureCache
+        if (f := self.teacher.cached_features(images, batch_size)) is None: return None
         dev = next(self.teacher.model.parameters()).device
-        f = FeatureCache().image_features(ie, images, batch_size=batch_size, device=dev)
         return torch.cat([self.conditioned(f[torch.arange(i, min(i + batch_size, len(f)))].to(dev, dtype=torch.float32)).cpu()
                           for i in range(0, len(f), batch_size)])
 
