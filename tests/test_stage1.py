@@ -45,9 +45,11 @@ def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(stage1_run):
 
 
 def test_stage2_run_on_stage1_runs_compares_student_with_erm(tmp_path, stage1_run):
-    "The pipeline's chain: the teacher is a folder of stage1-<held-out domain>/ runs (here the shared tiny Stage 1 run)."
+    """The pipeline's chain: the teacher is a folder of stage1-<held-out domain>/ runs (here the shared tiny Stage 1 run).
+    RISE distils its text-conditioned embedding here (`teacher_embedding=cross`: KD reads the cross head); the global
+    one, the default, runs through the pipeline in test_pipeline_folder.py."""
     oodgen_cli("run", "distill", "-p", "teacher", stage1_run.parent, "-p", "algorithms", "[ERM, RISE]",
-               "-p", "test_domains", "[rotated]", "-p", "seeds", "[0, 1]", "-p", "steps", "5",
+               "-p", "test_domains", "[rotated]", "-p", "seeds", "[0, 1]", "-p", "steps", "5", "-p", "teacher_embedding", "cross",
                "--name", "s2", "--out", tmp_path, "--quiet")
     d = tmp_path/"s2"
     for f in ["results_acc.md", "results_acc_oracle.md", "results_macro_f1_training_domain.csv", "student_vs_erm.md",
@@ -61,6 +63,7 @@ def test_stage2_run_on_stage1_runs_compares_student_with_erm(tmp_path, stage1_ru
     assert abs(rec - (cmp.RISE - cmp.ERM).item()) < 1e-9
     rep = json.loads((d/"reports"/"RISE_rotated_trial0_seed0.json").read_text())
     assert rep["hparams"]["teacher"] == str(stage1_run.parent) and rep["hparams"]["w_kd"] == 0.9
+    assert rep["hparams"]["teacher_embedding"] == "cross"
     assert rep["hparams"]["embed_dim"] == 32                               # the Stage 1 run's embed_dim
 
 
@@ -77,3 +80,4 @@ def test_unfinished_stage1_run_resumes_by_default(tmp_path, stage1_run):
     assert (d/"done").exists() and json.loads((d/"params.json").read_text())["resume"] is True
     assert train() == n                                        # nothing trained twice: the run went on from last.pt
     assert not (d/".kernel").exists()                          # its kernel files went with it
+

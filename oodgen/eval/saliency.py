@@ -29,7 +29,7 @@ __all__ = ['SALIENCY_ADAPTERS', 'CAM_METHODS', 'ROAD_METRICS', 'check_images', '
            'SaliencyModel', 'saliency_adapter', 'get_layer', 'saliency_model', 'explaining', 'as_targets',
            'compute_cam', 'top_class_targets', 'predict', 'input_gradients', 'gradient_map', 'smoothgrad',
            'guided_relus', 'guided_backprop', 'guided_gradcam', 'road_scores', 'TextSimilarityScores',
-           'clip_saliency_model', 'TeacherScores', 'teacher_saliency_model']
+           'clip_saliency_model', 'TeacherScores', 'PairTokenGrid', 'teacher_saliency_model']
 
 # %% ../../nbs/30_eval.saliency.ipynb #01f2868e
 def check_images(x, size: tuple | None = None, name: str = "images") -> torch.Tensor:
@@ -307,7 +307,7 @@ class TeacherScores(nn.Module):
         if kind not in ("cross", "global"): raise ValueError(f"kind must be 'cross' or 'global', got {kind!r}")
         if isinstance(captions, str) or not len(captions):
             raise ValueError("captions must be a non-empty list of strings (e.g. one class prompt per class)")
-        self.teacher, self.kind, self.captions = teacher, kind, list(captions)
+        self.teacher, self.kind, self.captions, self.grid = teacher, kind, list(captions), None
         with torch.no_grad(): self.text_feats = teacher.encode_texts(self.captions)
     def forward(self, x):
         # SmoothGrad's noisy copies and ROAD's imputed images leave [0, 1] by design, which the teacher's encoder
@@ -316,14 +316,27 @@ class TeacherScores(nn.Module):
         with warnings.catch_warnings():   # the encoder's range check reads a tensor that requires grad
             warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
             feats = self.teacher.image_encoder(x)    # not encode_images: it disables gradients of a frozen encoder
+        self.grid = feats.grid                       # the image-token grid, for maps at the cross-attention output
         return self.teacher(image_feats=feats, text_feats=self.text_feats.to(x.device))[f"logits_{self.kind}"]
+
+class PairTokenGrid:
+    "Reshape the teacher's cross-attention output `(B_img, K, N, D)` (per image, caption, image position) to `(B_img, K*D, h, w)`."
+    def __init__(self, scores: TeacherScores): self.scores = scores
+    def __call__(self, t: torch.Tensor) -> torch.Tensor:
+        B, K, N, D = t.shape
+        h, w = self.scores.grid or (round(N ** 0.5),) * 2
+        if h * w != N: raise ValueError(f"the cross-attention output has {N} image positions, not a {h}x{w} grid")
+        return t.permute(0, 1, 3, 2).reshape(B, K * D, h, w)
 
 def teacher_saliency_model(teacher: nn.Module, captions: Sequence[str], kind: str = "cross",
                            layer: str | Sequence[str] | None = None) -> SaliencyModel:
     "A `SaliencyModel` for a Stage 1 teacher: target k of an image = its similarity to `captions[k]`."
-    reshape = None
-    if layer is None:   # the teacher's image encoder says (it resizes: any input size)
+    reshape, scores = None, TeacherScores(teacher, captions, kind)
+    if layer == "cross":   # the cross-attention output, per image position: the last layer's hook point
+        if kind != "cross": raise ValueError("layer='cross' explains the cross head; pass kind='cross'")
+        layer, reshape = "cross.attention_output", PairTokenGrid(scores)
+    elif layer is None:   # the teacher's image encoder says (it resizes: any input size)
         layer, reshape, _ = default_target_layer(teacher.image_encoder); layer = f"image_encoder.{layer}"
     names = [layer] if isinstance(layer, str) else list(layer)
-    return SaliencyModel(TeacherScores(teacher, captions, kind), [get_layer(teacher, n) for n in names], reshape,
+    return SaliencyModel(scores, [get_layer(teacher, n) for n in names], reshape,
                          None, names, f"teacher ({kind})")

@@ -30,8 +30,11 @@ class CrossAttention(nn.Module):
         self.q, self.k, self.v, self.out = (nn.Linear(dim, dim) for _ in range(4))
         self.norm, self.drop = nn.LayerNorm(dim), nn.Dropout(dropout)
         self.attention: torch.Tensor | None = None
-    def _split(self, x):   # (B, S, D) -> (B, H, S, D/H)
-        return x.unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        self.attention_output = nn.Identity()   # hook point (Grad-CAM): the pooled attention output per context position
+    def _split(self, x):   # (..., S, D) -> (..., H, S, D/H)
+        return x.unflatten(-1, (self.heads, -1)).transpose(-3, -2)
+    def _hooked(self) -> bool:   # only then do the pooled paths keep the (..., N, D) per-position outputs
+        return bool(self.attention_output._forward_hooks or self.attention_output._forward_pre_hooks)
     def _scores(self, s: torch.Tensor, context_mask: torch.Tensor | None, bcast) -> torch.Tensor:
         if context_mask is not None: s = s.masked_fill(~bcast(context_mask.bool()), float("-inf"))
         return s.softmax(-1)
@@ -44,40 +47,59 @@ class CrossAttention(nn.Module):
         a = self.drop(a)
         if pool:   # average over real query tokens *before* the value product, out-projection and norm (all but the norm linear)
             w = query_mask.to(a.dtype) / query_mask.sum(1, keepdim=True).clamp(min=1)           # (B, L)
-            o = torch.einsum("bl,bhln,bhnd->bhd", w, a, v).flatten(1)
+            if self._hooked(): o = self.attention_output(torch.einsum("bl,bhln,bhnd->bnhd", w, a, v).flatten(2)).sum(1)
+            else: o = torch.einsum("bl,bhln,bhnd->bhd", w, a, v).flatten(1)
             return self.norm(torch.einsum("bl,bld->bd", w, query) + self.drop(self.out(o)))
         o = (a @ v).transpose(1, 2).flatten(2)
         return self.norm(query + self.drop(self.out(o)))
 
 # %% ../../nbs/13_models.cross_attention.ipynb #3b459d08
 def _all_pairs(self, query, context, query_mask, context_mask=None, chunk: int | None = None) -> torch.Tensor:
-    "Pooled outputs (B_ctx, B_q, D): `forward(query[j], context[i], pool=True)` for every pair."
-    Bq, L, D = query.shape; Bc, N, _ = context.shape
+    "Pooled outputs (B_ctx, B_q, D): `forward(query[j], context[i], pool=True)` for every pair; `query` may be per pair (B_ctx, B_q, L, D)."
+    per_pair = query.ndim == 4
+    (Bq, L, D), (Bc, N, _) = query.shape[-3:], context.shape
     q, k, v = self._split(self.q(query)), self._split(self.k(context)), self._split(self.v(context))
     w = query_mask.to(query.dtype) / query_mask.sum(1, keepdim=True).clamp(min=1)          # (Bq, L)
-    qbar = torch.einsum("ql,qld->qd", w, query)
+    qbar = torch.einsum("ql,cqld->cqd", w, query) if per_pair else torch.einsum("ql,qld->qd", w, query)[None]
     if chunk is None:   # bound the (chunk, B_q, H, L, N) scores to ~32M elements
         chunk = max(1, int(2**25 // max(1, Bq * self.heads * L * N)))
-    out = []
+    out, hooked = [], self._hooked()
     for i in range(0, Bc, chunk):
-        s = torch.einsum("qhld,chnd->cqhln", q, k[i: i + chunk]) * self.scale
+        qi = q[i: i + chunk] if per_pair else q
+        s = torch.einsum("cqhld,chnd->cqhln" if per_pair else "qhld,chnd->cqhln", qi, k[i: i + chunk]) * self.scale
         cmask = None if context_mask is None else context_mask[i: i + chunk]
         a = self.drop(self._scores(s, cmask, lambda m: m[:, None, None, None, :]))
         abar = torch.einsum("ql,cqhln->cqhn", w, a)                                        # token-averaged attention
+        if hooked: out.append(torch.einsum("cqhn,chnd->cqnhd", abar, v[i: i + chunk]).flatten(3)); continue   # (c, Bq, N, D)
         o = torch.einsum("cqhn,chnd->cqhd", abar, v[i: i + chunk]).flatten(2)              # (c, Bq, D)
-        out.append(self.norm(qbar[None] + self.drop(self.out(o))))
+        out.append(self.norm((qbar[i: i + chunk] if per_pair else qbar) + self.drop(self.out(o))))
+    if hooked:   # one call of the hook point with every pair: (B_ctx, B_q, N, D), summed over positions after it
+        return self.norm(qbar + self.drop(self.out(self.attention_output(torch.cat(out)).sum(2))))
     return torch.cat(out)
 
 CrossAttention.all_pairs = _all_pairs
+
+# %% ../../nbs/13_models.cross_attention.ipynb #2bfb1f02
+def _pair_tokens(self, query, context, context_mask=None) -> torch.Tensor:
+    "Unpooled outputs (B_ctx, B_q, L, D): `forward(query[j], context[i])` for every pair; `query` shared (B_q, L, D) or per pair."
+    per_pair = query.ndim == 4
+    q, k, v = self._split(self.q(query)), self._split(self.k(context)), self._split(self.v(context))
+    s = torch.einsum("cqhld,chnd->cqhln" if per_pair else "qhld,chnd->cqhln", q, k) * self.scale
+    a = self.drop(self._scores(s, context_mask, lambda m: m[:, None, None, None, :]))
+    o = torch.einsum("cqhln,chnd->cqlhd", a, v).flatten(-2)
+    return self.norm((query if per_pair else query[None]) + self.drop(self.out(o)))
+
+CrossAttention.pair_tokens = _pair_tokens
 
 # %% ../../nbs/13_models.cross_attention.ipynb #f9373961
 MAX_LOGIT_SCALE = math.log(100)
 
 class ImageTextMatcher(nn.Module):
-    "Stage 1 teacher: image + text encoders, projection heads and cross-attention; global and cross (B, B) logits."
+    "Stage 1 teacher: image + text encoders, projection heads and (`cross_layers` stacked) cross-attention; global and cross (B, B) logits."
     def __init__(self, image_encoder, text_encoder, embed_dim: int = 256, heads: int = 4, dropout: float = 0.1,
-                 temperature: float = 0.07):
+                 temperature: float = 0.07, cross_layers: int = 1):
         super().__init__()
+        if int(cross_layers) != cross_layers or cross_layers < 1: raise ValueError(f"cross_layers must be 1 or more, got {cross_layers!r}")
         self.image_encoder, self.text_encoder = image_encoder, text_encoder
         E = embed_dim
         self.image_proj, self.text_proj = ProjectionHead(image_encoder.dim, E, dropout), ProjectionHead(text_encoder.dim, E, dropout)
@@ -87,10 +109,13 @@ class ImageTextMatcher(nn.Module):
         self.match_proj = nn.Linear(E, E)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)))
         self.cross_logit_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)))
+        # the layers before `cross` (made last: one layer draws the same initial weights as before this option)
+        self.cross_stack = nn.ModuleList(CrossAttention(E, heads) for _ in range(int(cross_layers) - 1))
         self.config = {"image_encoder": getattr(image_encoder, "spec", {"name": image_encoder.name, "kwargs": {}}),
                        "text_encoder": getattr(text_encoder, "spec", {"name": text_encoder.name, "kwargs": {}}),
                        "image_trainable": image_encoder.trainable, "text_trainable": text_encoder.trainable,
-                       "embed_dim": E, "heads": heads, "dropout": dropout, "temperature": temperature}
+                       "embed_dim": E, "heads": heads, "dropout": dropout, "temperature": temperature,
+                       "cross_layers": int(cross_layers)}
 
     def encode_images(self, images: torch.Tensor) -> ImageFeatures:
         "Raw image-encoder features (no gradient through a frozen encoder)."
@@ -119,6 +144,7 @@ def _conditioned_image_embedding(self, image_feats: ImageFeatures, text_feats: T
     "Unit text-conditioned image embeddings (B_img, B_txt, E): caption j's tokens attending over image i's tokens."
     k = self.image_token_proj(image_feats.tokens.float())
     q = self.text_token_proj(text_feats.tokens.float())
+    for layer in self.cross_stack: q = layer.pair_tokens(q, k)        # stacked layers: (B_img, B_txt, L, E) per pair
     pooled = self.cross.all_pairs(q, k, text_feats.mask, chunk=chunk)
     return F.normalize(self.match_proj(pooled), dim=-1)
 
@@ -166,7 +192,8 @@ def build_matcher(config: dict, pretrained: Sequence[str] = ()) -> ImageTextMatc
     ie, te = config["image_encoder"], config["text_encoder"]
     return ImageTextMatcher(create_image_encoder(ie["name"], pretrained="image" in pretrained, trainable=config["image_trainable"], **ie["kwargs"]),
                             create_text_encoder(te["name"], pretrained="text" in pretrained, trainable=config["text_trainable"], **te["kwargs"]),
-                            config["embed_dim"], config["heads"], config["dropout"], config["temperature"])
+                            config["embed_dim"], config["heads"], config["dropout"], config["temperature"],
+                            config.get("cross_layers", 1))   # checkpoints from before the option: one layer
 
 def _rebuildable(model: ImageTextMatcher) -> dict:
     "Towers whose weights need not be saved: frozen, with pretrained weights named by their tag -> their weights id."
@@ -220,6 +247,7 @@ def _pair_attention(self, images: torch.Tensor, texts: Sequence[str]) -> tuple[t
     "Attention (B, heads, L, N) of caption b's tokens over image b's tokens, the token strings and the grid."
     img, txt = self.encode_images(images), self.encode_texts(texts)
     k, q = self.image_token_proj(img.tokens.float()), self.text_token_proj(txt.tokens.float())
+    for layer in self.cross_stack: q = layer(q, k)
     self.cross(q, k)
     return self.cross.attention.cpu(), self.text_encoder.token_strings(list(texts)), img.grid
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib, math, random, tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -23,9 +23,10 @@ from ..models.cross_attention import ImageTextMatcher, load_teacher, load_traina
 from ..eval.metrics import retrieval_chance, retrieval_metrics
 
 # %% auto #0
-__all__ = ['clip_loss', 'clip_loss_masked', 'PairData', 'pair_data', 'PairCollate', 'model_inputs', 'EpochSampler',
-           'evaluate_retrieval', 'TrainConfig', 'make_accelerator', 'rng_state', 'set_rng_state', 'ContrastiveTrainer',
-           'gather_batch', 'sync_gradients', 'class_text_embeddings', 'zero_shot_accuracy', 'plot_training_curves']
+__all__ = ['STAGE1_AUGMENTATIONS', 'clip_loss', 'clip_loss_masked', 'PairData', 'pair_data', 'PairCollate', 'model_inputs',
+           'stage1_augmentation', 'EpochSampler', 'evaluate_retrieval', 'TrainConfig', 'make_accelerator', 'rng_state',
+           'set_rng_state', 'ContrastiveTrainer', 'gather_batch', 'sync_gradients', 'class_text_embeddings',
+           'zero_shot_accuracy', 'plot_training_curves']
 
 # %% ../../nbs/23_train.contrastive.ipynb #13018d46
 def clip_loss(logits_per_image: torch.Tensor) -> torch.Tensor:
@@ -46,10 +47,11 @@ def clip_loss_masked(logits_per_image: torch.Tensor, image_ids: torch.Tensor | N
 # %% ../../nbs/23_train.contrastive.ipynb #2c2e60af
 @dataclass
 class PairData:
-    "Caption pairs, with cached image / text features when the encoders are frozen."
+    "Caption pairs, with cached image / text features when the encoders are frozen (images: `augment`ed per batch, if given)."
     pairs: CaptionPairs
     image_feats: ImageFeatures | None = None
     text_feats: TextFeatureBank | None = None
+    augment: Callable | None = None
     def __len__(self): return len(self.pairs)
     def features(self, model: ImageTextMatcher, batch_size: int = 64) -> tuple[ImageFeatures, TextFeatureBank]:
         "Features of all unique images and captions: cached, or computed now with the model's encoders."
@@ -58,14 +60,16 @@ class PairData:
         return img, txt
 
 def pair_data(model: ImageTextMatcher, pairs: CaptionPairs, cache: FeatureCache | None = None, device=None,
-              batch_size: int = 64, num_workers: int = 0) -> PairData:
-    "Wrap `pairs`; with a cache, frozen encoders' features are loaded (or computed once and stored)."
-    if cache is None: return PairData(pairs)
+              batch_size: int = 64, num_workers: int = 0, augment: Callable | None = None) -> PairData:
+    "Wrap `pairs`; with a cache, frozen encoders' features are loaded (or computed once and stored); `augment`ed images are encoded per batch."
+    if cache is None: return PairData(pairs, augment=augment)
     ie, te = model.image_encoder, model.text_encoder
-    img = None if ie.trainable else cache.image_features(ie, pairs.images, batch_size=batch_size, device=device,
+    img = None if ie.trainable or augment is not None else cache.image_features(ie, pairs.images, batch_size=batch_size, device=device,
                                                          num_workers=num_workers, desc=f"{pairs.name} images")
     txt = None if te.trainable else cache.text_features(te.to(device) if device else te, pairs.texts)
-    return PairData(pairs, img, txt)
+    return PairData(pairs, img, txt, augment)
+
+def _same(x): return x
 
 class PairCollate:
     "Pair indices -> a batch dict: image_feats/images, text_feats/texts, positives (B, B)."
@@ -75,7 +79,7 @@ class PairCollate:
         ii, tt = d.pairs.pair_image[idx], d.pairs.pair_text[idx]
         batch = {"positives": d.pairs.is_pair(ii, tt), "pair_index": idx}
         if d.image_feats is not None: batch["image_feats"] = d.image_feats[ii].to(torch.float32)
-        else: batch["images"] = torch.stack([d.pairs.images[int(k)] for k in ii])
+        else: batch["images"] = torch.stack([(d.augment or _same)(d.pairs.images[int(k)]) for k in ii])   # a fresh draw per image
         if d.text_feats is not None: batch["text_feats"] = d.text_feats[tt].to(torch.float32)
         else: batch["texts"] = [d.pairs.texts[int(t)] for t in tt]
         return batch
@@ -83,6 +87,17 @@ class PairCollate:
 def model_inputs(batch: dict) -> dict:
     "The keys of a batch that `ImageTextMatcher.forward` takes."
     return {k: batch[k] for k in ("images", "texts", "image_feats", "text_feats") if k in batch}
+
+# %% ../../nbs/23_train.contrastive.ipynb #d11cc2d3
+STAGE1_AUGMENTATIONS = ("none", "light")
+
+def stage1_augmentation(name: str = "none") -> Callable | None:
+    "Per-image train-time augmentation of Stage 1 on [0, 1] tensors (`none`: None)."
+    if name not in STAGE1_AUGMENTATIONS: raise ValueError(f"unknown augmentation {name!r}; known: {', '.join(STAGE1_AUGMENTATIONS)}")
+    if name == "none": return None
+    from torchvision.transforms import v2
+    return v2.Compose([v2.RandomAffine(degrees=8, translate=(0.08, 0.08), scale=(0.9, 1.1)),
+                       v2.ColorJitter(brightness=0.3, contrast=0.3)])
 
 # %% ../../nbs/23_train.contrastive.ipynb #da3f3d6a
 class EpochSampler(Sampler):

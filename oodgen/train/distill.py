@@ -22,8 +22,8 @@ from ..models.classifiers import Student
 # %% auto #0
 __all__ = ['RISE_TEMPLATES', 'GENERIC_ANCHORS', 'kd_loss', 'absolute_distance_loss', 'relative_distance_loss',
            'class_prompt_name', 'CLIPTeacher', 'Stage1Teacher', 'register_teacher', 'teacher_dim', 'resolve_teacher',
-           'WithTeacher', 'teacher_embeddings', 'attach_teacher', 'RISE', 'student_vs_baseline', 'verdict_text',
-           'teacher_student_agreement', 'load_student']
+           'CrossTeacher', 'WithTeacher', 'teacher_embeddings', 'attach_teacher', 'RISE', 'student_vs_baseline',
+           'verdict_text', 'dataset_teacher_embeddings', 'teacher_student_agreement', 'load_student']
 
 # %% ../../nbs/24_train.distill.ipynb #4acfb9de
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float = 3.0) -> torch.Tensor:
@@ -91,17 +91,20 @@ class Stage1Teacher(nn.Module):
     def embed_images(self, x): return self.model.image_embedding(x)
     @torch.no_grad()
     def embed_texts(self, texts): return self.model.text_embedding(list(texts))
+    def cached_features(self, images: Dataset, batch_size: int = 128):
+        "The frozen image encoder's features of a whole dataset, from the on-disk `FeatureCache` (None: it was fine-tuned)."
+        ie = self.model.image_encoder
+        if ie.trainable: return None
+        from oodgen.models.feature_cache import FeatureCache
+        return FeatureCache().image_features(ie, images, batch_size=batch_size, device=next(self.model.parameters()).device)
     @torch.no_grad()
     def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
         "Image embeddings of a whole dataset from the on-disk `FeatureCache` (None: the image encoder was fine-tuned)."
         # Stage 1 trains its heads on the frozen encoder's cached features, so going through the same cache gives the
         # same embeddings and lets the per-domain teachers of one pipeline (same encoder) encode each image once.
-        ie = self.model.image_encoder
-        if ie.trainable: return None
+        if (f := self.cached_features(images, batch_size)) is None: return None
         from oodgen.models.encoders import ImageFeatures
-        from oodgen.models.feature_cache import FeatureCache
         dev = next(self.model.parameters()).device
-        f = FeatureCache().image_features(ie, images, batch_size=batch_size, device=dev)
         return torch.cat([self.model.image_embedding(feats=ImageFeatures(p.to(dev), None, None)).cpu()
                           for p in f.pooled.split(1024)])
 
@@ -152,6 +155,30 @@ def resolve_teacher(spec: str, test_domains: Sequence[str] = (), device="cpu") -
                          f"test labels; train Stage 1 with those domains held out (oodgen run contrastive -p test_domains ...)")
     return t.to(get_device(str(device)))
 
+# %% ../../nbs/24_train.distill.ipynb #7a54c0cc
+class CrossTeacher(nn.Module):
+    "A Stage 1 teacher's text-conditioned image embeddings per class `(B, C, E)` (class prompts x `templates`) and cross logit scale."
+    def __init__(self, teacher: nn.Module, classnames: Sequence[str], templates: Sequence[str] = RISE_TEMPLATES):
+        super().__init__()
+        if not hasattr(getattr(teacher, "model", None), "conditioned_image_embedding"):
+            raise ValueError(f"teacher_embedding='cross' needs a Stage 1 teacher (its cross-attention head); "
+                             f"{type(teacher).__name__} has only a global embedding: use teacher_embedding='global'")
+        self.teacher, self.shape = teacher, (len(classnames), len(templates))
+        with torch.no_grad(): self.text = teacher.model.encode_texts([t.format(c) for c in classnames for t in templates])
+        self.logit_scale, self.train_domains = float(teacher.model.scales()[1]), teacher.train_domains
+    def conditioned(self, feats) -> torch.Tensor:
+        z = self.teacher.model.conditioned_image_embedding(feats, self.text.to(feats.pooled.device))   # (B, C*T, E)
+        return F.normalize(z.unflatten(1, self.shape).mean(2), dim=-1)
+    @torch.no_grad()
+    def embed_images(self, x): return self.conditioned(self.teacher.model.encode_images(x))
+    @torch.no_grad()
+    def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
+        "From the `FeatureCache`, like `Stage1Teacher.embed_dataset` (None: the image encoder was fine-tuned)."
+        if (f := self.teacher.cached_features(images, batch_size)) is None: return None
+        dev = next(self.teacher.model.parameters()).device
+        return torch.cat([self.conditioned(f[torch.arange(i, min(i + batch_size, len(f)))].to(dev, dtype=torch.float32)).cpu()
+                          for i in range(0, len(f), batch_size)])
+
 # %% ../../nbs/24_train.distill.ipynb #e12d29fc
 class WithTeacher(Dataset):
     "Items `(x, y)` of `base` as `(x, y, teacher_embedding)`."
@@ -182,6 +209,8 @@ def attach_teacher(ds: Dataset, teacher: nn.Module) -> Dataset:
     return WithTeacher(ds, teacher_embeddings(teacher, ds))
 
 # %% ../../nbs/24_train.distill.ipynb #46f99bec
+_CROSS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # teacher -> {class names -> CrossTeacher}
+
 @ALGORITHMS.register("RISE")
 class RISE(Algorithm):
     "Distil a teacher into a plain image student with RISE's KD, CE, absolute and relative distance losses."
@@ -194,9 +223,12 @@ class RISE(Algorithm):
                "T": (3.0, lambda r: float(r.choice([1.0, 3.0, 5.0]))),
                "w_kd": (0.9, lambda r: float(r.choice([0.9, 0.8, 0.2, 0.1]))),
                "w_dist": (1.0, lambda r: float(r.choice([0.5, 1.0, 2.0]))),
-               "anchors": ("domains", None), "class_balanced": (False, None)}
+               "anchors": ("domains", None), "class_balanced": (False, None),
+               "teacher_embedding": ("global", None)}   # what is distilled: the global or the text-conditioned (cross) embedding
     def __init__(self, num_classes, hparams=None, num_domains=1):
         super().__init__(num_classes, hparams, num_domains)
+        if self.hparams["teacher_embedding"] not in ("global", "cross"):
+            raise ValueError(f"unknown teacher_embedding {self.hparams['teacher_embedding']!r}; known: global, cross")
         if not self.hparams["embed_dim"]: self.hparams["embed_dim"] = teacher_dim(self.hparams["teacher"])
         self.student = Student(self.hparams["backbone"], num_classes, self.hparams["embed_dim"], self.hparams["pretrained"],
                                self.hparams["input_size"])
@@ -208,6 +240,9 @@ class RISE(Algorithm):
         object.__setattr__(self, "teacher", resolve_teacher(self.hparams["teacher"], splits.test_domains,
                                                             self.student.fc.weight.device))
         names = [class_prompt_name(c) for c in classes]
+        views, key = _CROSS.setdefault(self.teacher, {}), tuple(names)   # one view per teacher and classes: embeddings cached once
+        if self.hparams["teacher_embedding"] == "cross" and key not in views: views[key] = CrossTeacher(self.teacher, names)
+        object.__setattr__(self, "embedder", views[key] if self.hparams["teacher_embedding"] == "cross" else self.teacher)
         anchors = [d.replace("_", " ") for d in splits.train_domains] if self.hparams["anchors"] == "domains" else list(GENERIC_ANCHORS)
         with torch.no_grad():
             raw = torch.stack([self.teacher.embed_texts([t.format(c) for t in RISE_TEMPLATES]).mean(0) for c in names]).cpu()
@@ -220,11 +255,15 @@ class RISE(Algorithm):
     def train_dataset(self, dataset):
         "One training domain's items as `(x, y, teacher embedding)`."
         if self.teacher is None: raise RuntimeError("call RISE.prepare(splits, classes) before training")
-        return attach_teacher(dataset, self.teacher)
+        return attach_teacher(dataset, self.embedder)
+    def teacher_logits(self, t_emb: torch.Tensor) -> torch.Tensor:
+        "Teacher class logits from its embeddings: global (B, E) or per-class conditioned (B, C, E)."
+        if t_emb.ndim == 3: return self.embedder.logit_scale * (t_emb * self.class_text).sum(-1)
+        return self.teacher.logit_scale * t_emb @ self.class_text.T
     def losses(self, x, y, t_emb) -> dict:
         "The four RISE losses and their weighted total for one batch."
         emb, logits = self.student(x)
-        t_logits = self.teacher.logit_scale * t_emb @ self.class_text.T
+        t_logits = self.teacher_logits(t_emb)
         h = self.hparams
         parts = {"kd": kd_loss(logits, t_logits, h["T"]), "ce": F.cross_entropy(logits, y),
                  "ad": absolute_distance_loss(emb, self.class_text, y),
@@ -263,10 +302,10 @@ def verdict_text(cmp, student: str = "RISE", baseline: str = "ERM") -> str:
 # %% ../../nbs/24_train.distill.ipynb #d86a64d0
 from ..eval.outputs import model_outputs, ModelOutputs
 
-def _teacher_embeddings_of(ds: Dataset, teacher: nn.Module) -> torch.Tensor:
+def dataset_teacher_embeddings(ds: Dataset, teacher: nn.Module) -> torch.Tensor:
     "Teacher embeddings of every item of a (nested Subset / ConcatDataset) dataset, from the per-dataset cache."
-    if isinstance(ds, Subset): return _teacher_embeddings_of(ds.dataset, teacher)[torch.as_tensor(ds.indices, dtype=torch.long)]
-    if isinstance(ds, ConcatDataset): return torch.cat([_teacher_embeddings_of(d, teacher) for d in ds.datasets])
+    if isinstance(ds, Subset): return dataset_teacher_embeddings(ds.dataset, teacher)[torch.as_tensor(ds.indices, dtype=torch.long)]
+    if isinstance(ds, ConcatDataset): return torch.cat([dataset_teacher_embeddings(d, teacher) for d in ds.datasets])
     return teacher_embeddings(teacher, ds)
 
 @torch.no_grad()
@@ -276,8 +315,9 @@ def teacher_student_agreement(alg: "RISE", splits: DomainSplits, batch_size: int
     if alg.teacher is None: raise RuntimeError("call RISE.prepare(splits, classes) first")
     parts = {d: splits.ins[d] for d in splits.test_domains} | {d: splits.outs[d] for d in splits.train_domains}
     student = model_outputs(alg, parts, batch_size=batch_size, features=False)
-    emb = torch.cat([_teacher_embeddings_of(sub, alg.teacher) for sub in parts.values()]).float()
-    teacher = ModelOutputs(emb @ alg.class_text.T.cpu(), student.labels, emb, student.domains, student.domain_names)  # zero-shot head
+    emb = torch.cat([dataset_teacher_embeddings(sub, alg.embedder) for sub in parts.values()]).float()
+    logits = alg.teacher_logits(emb.to(alg.class_text.device)).cpu() if emb.ndim == 3 else emb @ alg.class_text.T.cpu()
+    teacher = ModelOutputs(logits, student.labels, emb.flatten(1), student.domains, student.domain_names)  # zero-shot head
     rows = []
     for d in parts:
         s, t = student.domain(d), teacher.domain(d)
