@@ -118,7 +118,11 @@ PARAMETER_RULES = {
     "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; flickr30k / coco "
                              "for Stage 1) or an existing DomainBed-layout folder <folder>/<domain>/<class>/<image>"),
     "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps"),
-    "launcher": (lambda v: v in LAUNCHERS, f"one of {', '.join(LAUNCHERS)}")}
+    "launcher": (lambda v: v in LAUNCHERS, f"one of {', '.join(LAUNCHERS)}"),
+    "cross_layers": (lambda v: v >= 1, "at least 1 cross-attention layer"), "augment": (lambda v: v in ("none", "light"), "none or light"),
+    "teacher_embedding": (lambda v: v in ("global", "cross"), "global or cross (Stage 1 teachers only)"),
+    "features": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"global", "cross"}, "a non-empty list of global / cross"),
+    "head_kinds": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"linear", "mlp"}, "a non-empty list of linear / mlp")}
 ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
 
 def _kind_ok(v, default, name) -> bool:
