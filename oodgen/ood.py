@@ -123,7 +123,7 @@ class ODIN(OODScore):
         return odin_scores(self.model, images, self.temperature, self.eps)
     def config(self): return {"temperature": self.temperature, "eps": self.eps}
 
-# %% ../nbs/42_ood.ipynb #b7bbc234
+# %% ../nbs/42_ood.ipynb #8d57ab5f
 @OOD_SCORES.register("mahalanobis")
 class Mahalanobis(OODScore):
     "max_c -(f - mu_c)^T Sigma^-1 (f - mu_c), class means and a shared covariance from ID training features."
@@ -139,8 +139,8 @@ class Mahalanobis(OODScore):
         self.precision = torch.linalg.pinv(centred.T @ centred / len(f), hermitian=True)
     def score(self, out, images=None):
         self._check(out); f = out.features.double()
-        d = f[:, None, :] - self.means[None]                       # (N, C, D)
-        m = torch.einsum("ncd,de,nce->nc", d, self.precision, d)
+        fp = f @ self.precision                                    # (f - mu)^T P (f - mu) expanded: no (N, C, D) tensor
+        m = (fp * f).sum(1, keepdim=True) - 2 * fp @ self.means.T + ((self.means @ self.precision) * self.means).sum(1)
         return (-m.amin(1)).float()
     def state(self): return {"means": self.means, "precision": self.precision}
 
