@@ -20,13 +20,13 @@ from .data.domains import MultiDomainDataset, TensorDomain, dataset_targets
 from .eval.outputs import ModelOutputs, _feature_layer, _module_of, evaluating, model_outputs
 
 # %% auto #0
-__all__ = ['OOD_SCORES', 'ASH_VARIANTS', 'LINE_DEFAULTS', 'FPR95_CONVENTIONS', 'SKIMAGE_IMAGES', 'WILD_METHODS',
-           'check_percentile', 'linear_head', 'OODScore', 'energy', 'MSP', 'MaxLogit', 'Energy', 'odin_scores', 'ODIN',
-           'Mahalanobis', 'ReAct', 'ash', 'ASH', 'DICE', 'KNN', 'class_importance', 'LINe', 'fpr95_openood',
-           'fpr95_classical', 'ood_metrics', 'make_score', 'fit_scores', 'score_all', 'ood_table', 'save_score_stats',
-           'Relabelled', 'check_id_classes', 'check_disjoint', 'class_split', 'skimage_patches', 'noise_images',
-           'mix_wild', 'alm_term', 'alm_update', 'WildTrainer', 'train_wild', 'stack_images', 'halves',
-           'plot_score_histograms', 'plot_roc']
+__all__ = ['OOD_SCORES', 'ASH_VARIANTS', 'LINE_DEFAULTS', 'FPR95_CONVENTIONS', 'SKIMAGE_IMAGES', 'OOD_SETS', 'IMAGE_EXTS',
+           'WILD_METHODS', 'check_percentile', 'linear_head', 'OODScore', 'energy', 'MSP', 'MaxLogit', 'Energy',
+           'odin_scores', 'ODIN', 'Mahalanobis', 'ReAct', 'ash', 'ASH', 'DICE', 'KNN', 'class_importance', 'LINe',
+           'fpr95_openood', 'fpr95_classical', 'ood_metrics', 'make_score', 'fit_scores', 'score_all', 'ood_table',
+           'save_score_stats', 'Relabelled', 'check_id_classes', 'check_disjoint', 'class_split', 'skimage_patches',
+           'noise_images', 'ArrayImages', 'ood_dataset', 'mix_wild', 'alm_term', 'alm_update', 'WildTrainer',
+           'train_wild', 'stack_images', 'halves', 'plot_score_histograms', 'plot_roc']
 
 # %% ../nbs/42_ood.ipynb #f940dc17
 def check_percentile(p, name: str = "percentile") -> float:
@@ -384,6 +384,42 @@ def noise_images(n: int, size: int = 32, seed: int = 0) -> torch.Tensor:
     u = torch.rand(n - n // 2, 3, size, size, generator=gen)
     g = (0.5 + 0.25 * torch.randn(n // 2, 3, size, size, generator=gen)).clamp(0, 1)
     return torch.cat([u, g])
+
+# %% ../nbs/42_ood.ipynb #8ed46270
+OOD_SETS = {"svhn": "svhn.py", "dtd": "dtd.py", "places365": "places365_subset.py", "LSUN": "odin_ood.py",
+            "LSUN_resize": "odin_ood.py", "iSUN": "odin_ood.py", "Imagenet": "odin_ood.py", "Imagenet_resize": "odin_ood.py",
+            "iNaturalist": "mos_ood.py", "SUN": "mos_ood.py", "Places": "mos_ood.py"}
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+class ArrayImages(Dataset):
+    "uint8 images `(N, 3, H, W)` as `(float image in [0, 1], label)` rows, resized on access when `size` differs."
+    def __init__(self, images: torch.Tensor, label: int = -1, size: int | None = None):
+        self.images, self.label, self.size = images, label, size
+        self.targets = [label] * len(images)
+    def __len__(self): return len(self.images)
+    def __getitem__(self, i):
+        x = self.images[i].float() / 255
+        if self.size and x.shape[-1] != self.size:
+            x = F.interpolate(x[None], size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)[0].clamp(0, 1)
+        return x, self.label
+
+def ood_dataset(name: str, root=None, image_size: int = 32) -> Dataset:
+    "A prepared OOD set (`OOD_SETS`) as `(image, -1)` rows: SVHN from its .mat file, the others from image folders."
+    from oodgen.core import data_root
+    from oodgen.data.domains import ImageListDataset
+    import torchvision.transforms as T
+    if name not in OOD_SETS: raise ValueError(f"unknown OOD set {name!r}; known: {', '.join(OOD_SETS)}")
+    folder = data_root(root)/"ood"/name
+    if not (folder/".oodgen_done").exists():
+        raise FileNotFoundError(f"OOD set {name} is not prepared in {folder}: run python data_scripts/{OOD_SETS[name]}"
+                                f"{'' if OOD_SETS[name] in ('svhn.py', 'dtd.py', 'places365_subset.py') else ' --set ' + name} --root {data_root(root)}")
+    if name == "svhn":
+        from scipy.io import loadmat
+        x = torch.from_numpy(loadmat(folder/"test_32x32.mat")["X"]).permute(3, 2, 0, 1).contiguous()
+        return ArrayImages(x, -1, image_size)
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith("."))
+    tf = T.Compose([T.Resize(image_size), T.CenterCrop(image_size), T.ToTensor()])
+    return ImageListDataset([(str(p), -1) for p in files], tf)
 
 # %% ../nbs/42_ood.ipynb #3d69aa1a
 WILD_METHODS = {"scone": {"eta": -10.0}, "woods": {"eta": 0.0}}

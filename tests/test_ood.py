@@ -246,12 +246,16 @@ TINY = {"steps": 20, "wild_rounds": 1, "wild_steps": 3, "far_ood": 24, "limit": 
 
 
 def test_stage_end_to_end(tmp_path):
+    from PIL import Image
     from oodgen.runs import run_stage
-    run = run_stage("ood", TINY, name="tiny", out=tmp_path, progress=False)
+    lsun = tmp_path/"data"/"ood"/"LSUN"; lsun.mkdir(parents=True)         # a prepared real OOD set (as odin_ood.py leaves it)
+    for i in range(6): Image.fromarray(np.full((36, 36, 3), 40 * i, dtype=np.uint8)).save(lsun/f"{i}.png")
+    (lsun/".oodgen_done").write_text("{}")
+    run = run_stage("ood", {**TINY, "data_root": str(tmp_path/"data"), "ood_sets": ["LSUN"]}, name="tiny", out=tmp_path, progress=False)
     t = pd.read_csv(run/"ood_results.csv", index_col=[0, 1])
     scores = set(t.index.get_level_values("score"))
     assert scores == set(OOD_SCORES) | {"scone (energy)", "woods (energy)"}
-    assert set(t.index.get_level_values("ood_set")) == {"near_ood", "textures", "noise"}
+    assert set(t.index.get_level_values("ood_set")) == {"near_ood", "textures", "noise", "LSUN"}
     assert list(t.columns) == ["auroc", "aupr_in", "aupr_out", "fpr95_openood", "fpr95_classical"]
     assert ((t >= 0) & (t <= 100)).all().all()
     md = (run/"ood_results.md").read_text()
