@@ -524,7 +524,7 @@ def halves(data, seed: int = 0) -> tuple:
     perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed)).tolist()
     return Subset(data, perm[: len(perm) // 2]), Subset(data, perm[len(perm) // 2:])
 
-# %% ../nbs/42_ood.ipynb #a1e99ff1
+# %% ../nbs/42_ood.ipynb #6f97ff14
 def plot_score_histograms(values: dict, score: str, id_name: str = "id", title: str = ""):
     "Histograms of one score on the ID set and each OOD set."
     import matplotlib.pyplot as plt
@@ -538,11 +538,11 @@ def plot_score_histograms(values: dict, score: str, id_name: str = "id", title: 
 def plot_roc(values: dict, ood_name: str, id_name: str = "id", title: str = ""):
     "ROC curves (ID positive) of every score for one OOD set."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4.2, 4))
-    for score, sets in values.items():
+    fig, ax = plt.subplots(figsize=(4.2, 4)); colors = plt.cm.tab20(np.linspace(0, 1, max(len(values), 2)))
+    for (score, sets), col in zip(values.items(), colors):
         y = np.r_[np.ones(len(sets[id_name])), np.zeros(len(sets[ood_name]))]
         fpr, tpr, _ = roc_curve(y, np.r_[sets[id_name], sets[ood_name]])
-        ax.plot(fpr, tpr, lw=1.2, label=f"{score} ({100 * roc_auc_score(y, np.r_[sets[id_name], sets[ood_name]]):.1f})")
+        ax.plot(fpr, tpr, lw=1.2, color=col, ls="--" if " " in score else "-", label=f"{score} ({100 * roc_auc_score(y, np.r_[sets[id_name], sets[ood_name]]):.1f})")
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="false positive rate (OOD kept)", ylabel="true positive rate (ID kept)", title=title or f"ID vs {ood_name}")
     ax.legend(fontsize=6, title="AUROC", title_fontsize=7); fig.tight_layout(); return fig
