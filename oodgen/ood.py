@@ -26,7 +26,7 @@ __all__ = ['OOD_SCORES', 'ASH_VARIANTS', 'LINE_DEFAULTS', 'FPR95_CONVENTIONS', '
            'fpr95_openood', 'fpr95_classical', 'ood_metrics', 'make_score', 'fit_scores', 'score_all', 'ood_table',
            'save_score_stats', 'Relabelled', 'check_id_classes', 'check_disjoint', 'class_split', 'skimage_patches',
            'noise_images', 'ArrayImages', 'ood_dataset', 'mix_wild', 'alm_term', 'alm_update', 'WildTrainer',
-           'train_wild', 'stack_images', 'halves', 'plot_score_histograms', 'plot_roc']
+           'train_wild', 'stack_images', 'halves', 'evaluation_sets', 'plot_score_histograms', 'plot_roc']
 
 # %% ../nbs/42_ood.ipynb #f940dc17
 def check_percentile(p, name: str = "percentile") -> float:
@@ -523,6 +523,19 @@ def halves(data, seed: int = 0) -> tuple:
     from torch.utils.data import Subset
     perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed)).tolist()
     return Subset(data, perm[: len(perm) // 2]), Subset(data, perm[len(perm) // 2:])
+
+# %% ../nbs/42_ood.ipynb #a6616541
+def evaluation_sets(splits, near_ds: MultiDomainDataset, far_ood: int, seed: int = 0, limit: int = 0, extra: dict | None = None):
+    "(images per set, labels of the ID and covariate sets, covariate wild pool, semantic wild pool) for one ID split."
+    held = splits.test_domains[0]
+    cov_wild, cov_test = halves(torch.utils.data.ConcatDataset([splits.ins[held], splits.outs[held]]), seed)
+    near_wild, near_test = halves(torch.utils.data.ConcatDataset([near_ds[d] for d in splits.train_domains]), seed + 1)
+    size = stack_images(splits.val_set(), 1).shape[-1]
+    sets = {"id": splits.val_set(), "near_ood": near_test, "textures": skimage_patches(far_ood, size, seed),
+            "noise": noise_images(far_ood, size, seed), "covariate": cov_test, **(extra or {})}
+    images = {k: (v if isinstance(v, torch.Tensor) else stack_images(v, limit)) for k, v in sets.items()}
+    labels = {k: torch.tensor([sets[k][i][1] for i in range(len(images[k]))]) for k in ("id", "covariate")}
+    return images, labels, stack_images(cov_wild), stack_images(near_wild)
 
 # %% ../nbs/42_ood.ipynb #6f97ff14
 def plot_score_histograms(values: dict, score: str, id_name: str = "id", title: str = ""):
