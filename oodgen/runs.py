@@ -122,6 +122,10 @@ PARAMETER_RULES = {
     "cross_layers": (lambda v: v >= 1, "at least 1 cross-attention layer"), "augment": (lambda v: v in ("none", "light"), "none or light"),
     "teacher_embedding": (lambda v: v in ("global", "cross"), "global or cross (Stage 1 teachers only)"),
     "features": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"global", "cross"}, "a non-empty list of global / cross"),
+    "wild_rounds": (lambda v: v >= 1, "at least 1"), "wild_steps": (lambda v: v >= 1, "at least 1"), "far_ood": (lambda v: v >= 1, "at least 1"),
+    "pi1": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"), "pi2": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"),
+    "wild_lr": (lambda v: v > 0, "a positive learning rate"),
+    "id_classes": (lambda v: isinstance(v, list) and len(v) >= 2, "a list of at least two class names"),
     "head_kinds": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"linear", "mlp"}, "a non-empty list of linear / mlp")}
 ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
 
