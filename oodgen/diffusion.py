@@ -212,11 +212,12 @@ def tiny_denoiser(n_classes: int, channels: int = 3, size: int = 8, embed_dim: i
 # %% ../nbs/46_diffusion.ipynb #113ab466
 def train_denoiser(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, alphas_cumprod: torch.Tensor,
                    steps: int = 1000, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
-                   log: Callable | None = None) -> list[float]:
-    "Train `model(x_t, t, y)` to predict the noise (DDPM loss, AdamW, cosine lr); returns the loss per step."
+                   log: Callable | None = None, log_every: int = 100) -> list[float]:
+    "Train `model(x_t, t, y)` to predict the noise (DDPM loss, AdamW, warm-up + cosine lr); `log(step, mean loss)` every `log_every` steps."
     g = torch.Generator().manual_seed(seed); dev = next(model.parameters()).device
     opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
-    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
+    warm = max(1, steps // 20)              # linear warm-up, then cosine decay
+    sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + np.cos(np.pi * s / steps)))
     losses = []; model.train()
     for step in range(steps):
         i = torch.randint(0, len(images), (batch_size,), generator=g)
@@ -225,7 +226,7 @@ def train_denoiser(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
         x_t = add_noise(images[i], eps, alphas_cumprod, t).to(dev)
         loss = F.mse_loss(model(x_t, t.to(dev), labels[i].to(dev)).float(), eps.to(dev))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sch.step(); losses.append(loss.item())
-        if log is not None and (step + 1) % 100 == 0: log(step + 1, float(np.mean(losses[-100:])))
+        if log is not None and (step + 1) % log_every == 0: log(step + 1, float(np.mean(losses[-log_every:])))
     model.eval()
     return losses
 
