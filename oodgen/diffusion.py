@@ -339,11 +339,13 @@ def dataset_images(dataset: str, data_root=None, domains="all", image_size: int 
     if dataset == "cifar10":
         ds = _cifar10(data_root, image_size); parts, classes = {"cifar10": ds}, list(ds.classes)
     else:
-        kw = {"size": image_size} if dataset == "digits_dg" else {"image_size": image_size}
+        kw = {"size": min(image_size, 32)} if dataset == "digits_dg" else {"image_size": image_size}   # digits: resized once picked
         if dataset == "digits_dg" and domains != "all": kw["domains"] = tuple(domains)
         mds = get_dataset(dataset, data_root, seed=seed, **kw) if dataset == "digits_dg" else get_dataset(dataset, data_root, **kw)
         parts = {d: mds[d] for d in (mds.domains if domains == "all" else domains)}; classes = list(mds.classes)
     index = [(d, i) for d, p in parts.items() for i in range(len(p))]
     if limit and limit < len(index): index = [index[k] for k in sorted(np.random.default_rng(seed).choice(len(index), limit, replace=False))]
     items = [parts[d][i] for d, i in index]
-    return torch.stack([it[0] for it in items]), torch.tensor([int(it[1]) for it in items]), classes, [d for d, _ in index]
+    x = torch.stack([it[0] for it in items])
+    if x.shape[-1] != image_size: x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True).clamp(0, 1)
+    return x, torch.tensor([int(it[1]) for it in items]), classes, [d for d, _ in index]
