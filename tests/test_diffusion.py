@@ -215,3 +215,39 @@ def test_stage_end_to_end(tmp_path):
     per = pd.read_csv(run/"per_image.csv")
     assert len(per) == 20 and set(per.schedule) == {"ttest", "topk"} and (per.alive.str.split().str[0].astype(int) <= 10).all()
     assert json.loads((run/"params.json").read_text())["model"] == "tiny"
+
+
+def make_tiny_sd(folder):
+    "A Stable-Diffusion-layout folder (tokenizer, text_encoder, unet, vae, scheduler) of tiny random models, saved as diffusers / transformers save them."
+    import string
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    (folder/"tokenizer").mkdir(parents=True)
+    chars = list(string.ascii_lowercase + ".")        # a character-level vocabulary: every class name tokenises differently
+    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>"] + chars + [c + "</w>" for c in chars])}
+    (folder/"tokenizer"/"vocab.json").write_text(json.dumps(vocab)); (folder/"tokenizer"/"merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder/"tokenizer"/"vocab.json"), str(folder/"tokenizer"/"merges.txt"), model_max_length=77).save_pretrained(folder/"tokenizer")
+    torch.manual_seed(0)
+    CLIPTextModel(CLIPTextConfig(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                 max_position_embeddings=77, bos_token_id=0, eos_token_id=1)).save_pretrained(folder/"text_encoder")
+    UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(8, 16),
+                         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+                         cross_attention_dim=16, attention_head_dim=8, norm_num_groups=8).save_pretrained(folder/"unet")
+    AutoencoderKL(block_out_channels=(8, 16), down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                  latent_channels=4, norm_num_groups=8).save_pretrained(folder/"vae")
+    DDPMScheduler(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012).save_pretrained(folder/"scheduler")
+    return folder
+
+
+def test_stage_runs_the_stable_diffusion_path_on_a_tiny_local_checkpoint(tmp_path):
+    "The real-model branch (from_pretrained of every part, CLIP prompts, VAE latents, no training) on a tiny random checkpoint."
+    from oodgen.runs import run_stage
+    sd = make_tiny_sd(tmp_path/"tiny-sd")
+    params = {k: v for k, v in TINY.items() if k not in ("steps", "widths", "embed_dim", "train_batch_size")}
+    run = run_stage("diffusion", {**params, "model": str(sd), "limit": 6}, name="sd", out=tmp_path, progress=False)
+    res = pd.read_csv(run/"diffusion_results.csv", index_col=0)
+    assert list(res.index) == ["ttest", "topk"] and (res["images"] == 6).all()
+    assert "zero-shot, prompts 'a photo of a {}.', fp32" in (run/"notes.md").read_text()
+    m = pd.read_json(run/"metrics.jsonl", lines=True)
+    assert "train_loss" not in set(m.metric) and set(m[m.metric == "acc"].split) == {"zeroshot"}
+    assert (run/"figures"/"error_vs_timestep.png").exists()
