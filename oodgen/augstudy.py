@@ -179,8 +179,8 @@ def augmentation_algorithm(name: str) -> tuple[str, dict]:
 def mean_corruption_error(err: pd.DataFrame, clean_err: float, base_err: pd.DataFrame, base_clean_err: float) -> dict:
     "mCE and relative mCE (%) of errors `err` (corruption x severity) against a baseline's; also the plain mean error (%)."
     base_err = base_err.loc[err.index, err.columns]
-    ce = err.sum(1) / base_err.sum(1)
-    rce = (err - clean_err).sum(1) / (base_err - base_clean_err).sum(1)
+    ce = err.sum(axis=1) / base_err.sum(axis=1)
+    rce = (err - clean_err).sum(axis=1) / (base_err - base_clean_err).sum(axis=1)
     return {"mCE": 100 * ce.mean(), "relative_mCE": 100 * rce.mean(), "corruption_error": 100 * err.values.mean()}
 
 # %% ../nbs/45_augstudy.ipynb #55f28a81

@@ -56,7 +56,7 @@ def augmix_batch(x: torch.Tensor, group: int = 8, augmenter=None) -> torch.Tenso
     augmenter = augmenter or v2.AugMix()
     return torch.cat([augmenter(g) for g in _to_uint8(x).split(max(1, int(group)))]).to(x.dtype) / 255
 
-# %% ../../nbs/04_data.augment.ipynb #764cdbdc
+# %% ../../nbs/04_data.augment.ipynb #923405fe
 def cutout(x: torch.Tensor, length: int = 8, fill: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
     "Cutout a float batch (B, C, H, W): one `length`-square per image at a uniform centre, clipped at the border."
     B, _, H, W = x.shape
@@ -66,7 +66,7 @@ def cutout(x: torch.Tensor, length: int = 8, fill: float = 0.5, generator: torch
     inside = (r >= cy - length // 2) & (r < cy + length // 2) & (c >= cx - length // 2) & (c < cx + length // 2)
     return torch.where(inside[:, None], torch.as_tensor(fill, dtype=x.dtype, device=x.device), x)
 
-# %% ../../nbs/04_data.augment.ipynb #55573cc4
+# %% ../../nbs/04_data.augment.ipynb #c9bf68a9
 def mix_batch(x: torch.Tensor, y: torch.Tensor, num_classes: int, kind: str = "cutmix", alpha: float = 1.0,
               seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     "CutMix or Mixup a batch with torchvision v2: `(mixed images, soft labels (B, num_classes))`."
@@ -82,7 +82,7 @@ def soft_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor) -> torc
     "Cross-entropy against soft labels: mean over items of `-sum_c t_c log_softmax(z)_c`."
     return -(soft_targets * F.log_softmax(logits, dim=1)).sum(1).mean()
 
-# %% ../../nbs/04_data.augment.ipynb #c3f60b58
+# %% ../../nbs/04_data.augment.ipynb #eb2a8349
 def _policy_ops(size: int) -> dict:
     from torchvision.transforms import v2
     return {"rotate": v2.RandomRotation(30), "crop": v2.RandomCrop(size, padding=max(1, size // 8)),
@@ -102,7 +102,7 @@ def augment_batch(x: torch.Tensor, policy: str, group: int = 1) -> torch.Tensor:
     t = online_policy(policy, x.shape[-1])
     return torch.cat([t(g) for g in x.split(max(1, int(group)))]).clamp(0, 1)
 
-# %% ../../nbs/04_data.augment.ipynb #9ac5d125
+# %% ../../nbs/04_data.augment.ipynb #da7ba2cb
 def _dataset_key(ds: Dataset, policy: str, copies: int, seed: int) -> str:
     import hashlib
     h = hashlib.sha1(f"{policy}|{copies}|{seed}|{len(ds)}|{dataset_targets(ds)}".encode())

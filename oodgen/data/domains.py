@@ -317,7 +317,7 @@ def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[st
     if name in TORCHVISION_SETS: return ["train", "test"]
     return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
 
-# %% ../../nbs/01_data.domains.ipynb #fd4e85eb
+# %% ../../nbs/01_data.domains.ipynb #751576f2
 class ArrayDomain(Dataset):
     "uint8 images `(N, H, W, C)` (C = 1 or 3) served as float `(3, H, W)` in [0, 1]; `targets` holds the labels."
     def __init__(self, images: np.ndarray, labels: Sequence[int], transform: Callable | None = None):
