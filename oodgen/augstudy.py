@@ -26,7 +26,7 @@ import oodgen.train.algorithms, oodgen.train.augmentation   # register the algor
 __all__ = ['STUDY_DATASETS', 'DIGIT_STUDY_SHIFTS', 'AUTO_SHIFTS', 'AUGMENTATIONS', 'CleanStudy', 'clean_study', 'ShiftSpec',
            'study_shifts', 'shift_cache_dir', 'shifted_images', 'shifted_set', 'use_sgd', 'freeze_featurizer',
            'train_epochs', 'augmentation_algorithm', 'mean_corruption_error', 'corruption_scores', 'study_table',
-           'corruption_table', 'plot_accuracy_on_the_line', 'plot_corruption_bars']
+           'corruption_table', 'plot_accuracy_on_the_line', 'plot_accuracy_bars']
 
 # %% ../nbs/45_augstudy.ipynb #e63c8094
 STUDY_DATASETS = ("digits_dg", "mnist", "cifar10", "cifar100")
@@ -242,12 +242,14 @@ def plot_accuracy_on_the_line(df: pd.DataFrame, title: str = ""):
     ax.legend(fontsize=6, ncol=2, loc="upper left"); fig.tight_layout()
     return fig
 
-def plot_corruption_bars(df: pd.DataFrame, title: str = ""):
-    "Accuracy per corruption (mean over severities; bars: mean over seeds, error bars: std) for each augmentation."
+def plot_accuracy_bars(df: pd.DataFrame, by: str = "corruption", title: str = ""):
+    "Accuracy per corruption (`by='corruption'`, mean over severities) or per test set (`by='set'`, corruptions averaged) for each augmentation: bars = mean over seeds, error bars = std."
     import matplotlib.pyplot as plt, seaborn as sns
-    d = df[(df.metric == "acc") & (df.kind == "corruption")]
+    d = df[df.metric == "acc"]
+    if by == "corruption": d = d[d.kind == "corruption"]
+    else: d = d.assign(corruption=np.where(d.kind == "corruption", "corruptions (mean)", d.test_set))
     d = d.groupby(["augmentation", "seed", "corruption"], sort=False).value.mean().mul(100).reset_index()
-    fig, ax = plt.subplots(figsize=(2 + 0.75 * d.corruption.nunique(), 3.6))
+    fig, ax = plt.subplots(figsize=(2 + (0.75 if by == "corruption" else 1.3) * d.corruption.nunique(), 3.6))
     sns.barplot(d, x="corruption", y="value", hue="augmentation", errorbar="sd", ax=ax, err_kws={"linewidth": 0.6})
     ax.set(xlabel="", ylabel="accuracy (%)", ylim=(0, 100), title=title); ax.tick_params(axis="x", rotation=45, labelsize=7)
     ax.legend(fontsize=6, ncol=max(1, d.augmentation.nunique() // 2)); fig.tight_layout()

@@ -26,7 +26,7 @@ def test_augstudy_stage_end_to_end(tmp_path):
     assert list(table.columns) == ["clean", "rotated", "grayscale", "corruptions (mean)", "mCE", "relative_mCE"]
     assert table.loc["none", "mCE"].startswith("100.0 ± ")                 # the baseline against itself (mean over seeds)
     assert pd.read_csv(run/"corruption_acc.csv", index_col=0).index.tolist() == ["mnist_c/zigzag", "fog"]
-    assert {p.stem for p in (run/"figures").glob("*.png")} == {"accuracy_on_the_line", "corruption_bars"}
+    assert {p.stem for p in (run/"figures").glob("*.png")} == {"accuracy_on_the_line", "corruption_bars", "shift_bars"}
     assert "**rotated**" in (run/"which_helps.md").read_text()
     assert len(list((tmp_path/"shifted").glob("digits_dg_*.pt"))) == 2 + 2 * 2          # each shifted set written once
     unit = json.loads((run/"units"/"decaug_seed1.json").read_text())
