@@ -24,8 +24,8 @@ import oodgen.train.algorithms, oodgen.train.augmentation   # register the algor
 
 # %% auto #0
 __all__ = ['STUDY_DATASETS', 'DIGIT_STUDY_SHIFTS', 'AUTO_SHIFTS', 'AUGMENTATIONS', 'CleanStudy', 'clean_study', 'ShiftSpec',
-           'study_shifts', 'shift_cache_dir', 'shifted_images', 'shifted_set', 'use_sgd', 'freeze_featurizer',
-           'train_epochs', 'augmentation_algorithm', 'mean_corruption_error', 'corruption_scores', 'study_table',
+           'study_shifts', 'shift_cache_dir', 'shifted_images', 'shifted_set', 'train_epochs', 'use_sgd',
+           'freeze_featurizer', 'augmentation_algorithm', 'mean_corruption_error', 'corruption_scores', 'study_table',
            'corruption_table', 'plot_accuracy_on_the_line', 'plot_accuracy_bars']
 
 # %% ../nbs/45_augstudy.ipynb #e63c8094
@@ -115,27 +115,7 @@ def shifted_set(test: Dataset, spec: ShiftSpec, seed: int = 0, folder=None, root
     d = load_checkpoint(path)
     return TensorDomain(d["images"].float() / 255, d["labels"])
 
-# %% ../nbs/45_augstudy.ipynb #27a00570
-def use_sgd(alg: Algorithm, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
-    "Replace an algorithm's optimiser (and `new_optimizer`, which IRM-style resets call) by SGD over its trainable parameters."
-    if not hasattr(alg, "optimizer"): raise ValueError(f"{type(alg).__name__} has several optimisers; use optimizer='adam'")
-    alg.new_optimizer = lambda: torch.optim.SGD([p for p in alg.parameters() if p.requires_grad], lr=lr, momentum=momentum,
-                                                weight_decay=weight_decay)
-    alg.optimizer = alg.new_optimizer()
-
-def _frozen_train(self, mode: bool = True):
-    "A frozen module's `train`: it stays in eval mode whatever is asked."
-    return torch.nn.Module.train(self, False)
-
-def freeze_featurizer(alg: Algorithm):
-    "Train only the head: the featurizer gets no gradient and stays in eval mode (BatchNorm statistics frozen)."
-    import types
-    if not hasattr(alg, "featurizer"): raise ValueError(f"{type(alg).__name__} has no featurizer to freeze")
-    for m in alg.featurizer.modules():
-        for p in m.parameters(recurse=False): p.requires_grad_(False)
-        m.train = types.MethodType(_frozen_train, m); torch.nn.Module.train(m, False)
-    if hasattr(alg, "new_optimizer"): alg.optimizer = alg.new_optimizer()
-
+# %% ../nbs/45_augstudy.ipynb #11f2627f
 def train_epochs(alg: Algorithm, study: CleanStudy, epochs: int, device="cpu", seed: int = 0, log: Callable | None = None,
                  num_workers: int = 0) -> dict:
     "Train `alg` on `study.train` for `epochs` epochs; keep the best validation epoch's weights. Returns that epoch and accuracy."
@@ -160,6 +140,27 @@ def train_epochs(alg: Algorithm, study: CleanStudy, epochs: int, device="cpu", s
     alg.train_end_info = alg.on_train_end(ctx) or {}
     alg.load_state_dict(best[1]); alg.eval()
     return {"best_epoch": best[2], "best_val_acc": best[0]}
+
+# %% ../nbs/45_augstudy.ipynb #8d9cc497
+def use_sgd(alg: Algorithm, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
+    "Replace an algorithm's optimiser (and `new_optimizer`, which IRM-style resets call) by SGD over its trainable parameters."
+    if not hasattr(alg, "optimizer"): raise ValueError(f"{type(alg).__name__} has several optimisers; use optimizer='adam'")
+    alg.new_optimizer = lambda: torch.optim.SGD([p for p in alg.parameters() if p.requires_grad], lr=lr, momentum=momentum,
+                                                weight_decay=weight_decay)
+    alg.optimizer = alg.new_optimizer()
+
+def _frozen_train(self, mode: bool = True):
+    "A frozen module's `train`: it stays in eval mode whatever is asked."
+    return torch.nn.Module.train(self, False)
+
+def freeze_featurizer(alg: Algorithm):
+    "Train only the head: the featurizer gets no gradient and stays in eval mode (BatchNorm statistics frozen)."
+    import types
+    if not hasattr(alg, "featurizer"): raise ValueError(f"{type(alg).__name__} has no featurizer to freeze")
+    for m in alg.featurizer.modules():
+        for p in m.parameters(recurse=False): p.requires_grad_(False)
+        m.train = types.MethodType(_frozen_train, m); torch.nn.Module.train(m, False)
+    if hasattr(alg, "new_optimizer"): alg.optimizer = alg.new_optimizer()
 
 # %% ../nbs/45_augstudy.ipynb #49dadcd6
 AUGMENTATIONS = {"none": ("ERM", {}), "augmix": ("ERM_AugMix", {}), "cutout": ("ERM_Cutout", {}),
