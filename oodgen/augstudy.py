@@ -17,7 +17,7 @@ from .core import atomic_write_text, load_checkpoint, save_checkpoint, seed_ever
 from .data.augment import _to_uint8
 from .data.corruptions import CIFAR_C_CORRUPTIONS, CIFAR_C_EXTRA, CIFARC, corrupt, corruption_names, MNIST_C_CORRUPTIONS, MNIST_C_RELEASED_SEVERITY, MNISTC
 from .data.digit_shifts import shift_digits, weighted_grayscale
-from .data.domains import DigitsDG, DomainSplits, get_dataset, TensorDomain
+from .data.domains import dataset_targets, DigitsDG, DomainSplits, get_dataset, TensorDomain
 from .data.imageops import _item_seed
 from .train.loop import ALGORITHMS, Algorithm, build_algorithm, evaluate, TrainContext
 import oodgen.train.algorithms, oodgen.train.augmentation   # register the algorithms
@@ -123,8 +123,9 @@ def train_epochs(alg: Algorithm, study: CleanStudy, epochs: int, device="cpu", s
     splits = DomainSplits(["clean"], [], {"clean": study.train}, {"clean": study.val})
     alg.prepare(splits, study.classes)
     data = alg.train_dataset(study.train); bs = alg.hparams["batch_size"]
-    seed_everything(seed)
-    loader = DataLoader(data, bs, shuffle=True, generator=torch.Generator().manual_seed(seed), drop_last=len(data) > bs,
+    seed_everything(seed); gen = torch.Generator().manual_seed(seed)
+    sampler = alg.sampler(dataset_targets(data), gen)           # class-balanced (with replacement) when the algorithm asks
+    loader = DataLoader(data, bs, shuffle=sampler is None, sampler=sampler, generator=gen, drop_last=len(data) > bs,
                         num_workers=num_workers)
     stream = ([(x.to(dev), torch.as_tensor(y).to(dev))] for ep in range(epochs) for x, y in loader)
     ctx = TrainContext(alg, splits, dev, epochs * len(loader), stream, num_workers=num_workers)
@@ -168,7 +169,7 @@ AUGMENTATIONS = {"none": ("ERM", {}), "augmix": ("ERM_AugMix", {}), "cutout": ("
                  **{p: ("ERM_Online", {"policy": p}) for p in ("rotate", "crop", "flip", "color")},
                  "online": ("ERM_Online", {"policy": "rotate+crop+color"}),
                  "offline": ("ERM_Offline", {"policy": "rotate+crop+color", "offline_copies": 2}),
-                 "decaug": ("DecAug", {})}
+                 "decaug": ("DecAug", {}), "balanced": ("ERM_ClassBalanced", {})}
 
 def augmentation_algorithm(name: str) -> tuple[str, dict]:
     "`(algorithm, hyperparameters)` of a study augmentation (or a registered algorithm's name)."
@@ -200,15 +201,16 @@ def corruption_scores(df: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
         rows.append({"augmentation": a, "seed": s, **mean_corruption_error(table(t), ce, base, base_clean)})
     return pd.DataFrame(rows)
 
-def study_table(df: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
-    "Augmentations x (clean, each shift, mean corruption accuracy, mCE, relative mCE): mean ± std over seeds, in %."
-    d = df[df.metric == "acc"]
+def study_table(df: pd.DataFrame, baseline: str = "none", metric: str = "acc") -> pd.DataFrame:
+    "Augmentations x (clean, each shift, mean over corrupted sets, and for accuracy mCE, relative mCE): mean ± std over seeds, in %."
+    d = df[df.metric == metric]
     order = list(dict.fromkeys(d.augmentation))
     cols = {"clean": d[d.kind == "clean"], **{n: g for n, g in d[d.kind == "shift"].groupby("test_set", sort=False)}}
     out = pd.DataFrame({k: g.groupby(["augmentation", "seed"]).value.mean().groupby("augmentation").apply(_pm) for k, g in cols.items()})
     cor = d[d.kind == "corruption"]
     if not cor.empty:
         out["corruptions (mean)"] = cor.groupby(["augmentation", "seed"]).value.mean().groupby("augmentation").apply(_pm)
+    if not cor.empty and metric == "acc":
         sc = corruption_scores(df, baseline)
         for k in ("mCE", "relative_mCE"):
             if not sc.empty: out[k] = sc.groupby("augmentation")[k].apply(lambda x: _pm(x, 1))

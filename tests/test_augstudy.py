@@ -30,7 +30,11 @@ def test_augstudy_stage_end_to_end(tmp_path):
     assert "**rotated**" in (run/"which_helps.md").read_text()
     assert len(list((tmp_path/"shifted").glob("digits_dg_*.pt"))) == 2 + 2 * 2          # each shifted set written once
     unit = json.loads((run/"units"/"decaug_seed1.json").read_text())
-    assert unit["algorithm"] == "DecAug" and 1 <= unit["best_epoch"] <= 1 and unit["hparams"]["batch_size"] == 32
+    assert unit["algorithm"] == "DecAug" and unit["best_epoch"] == 1 and unit["hparams"]["batch_size"] == 32
+    assert set(unit["clean_report"]) >= {"zero", "nine", "macro avg"}                      # per-class report, clean test set
+    f1 = pd.read_csv(run/"results_macro_f1.csv", index_col=0)
+    assert list(f1.columns) == ["clean", "rotated", "grayscale", "corruptions (mean)"]
+    assert len(df[(df.metric == "macro_f1") & (df.split == "test")]) == len(test)
 
 
 def test_mixup_loss_matches_reference():
