@@ -13,7 +13,7 @@ from sklearn.metrics import confusion_matrix
 
 from .eval.metrics import classification_report, MACRO_F1_CONVENTION
 from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
-import oodgen.train.algorithms, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
+import oodgen.train.algorithms, oodgen.train.augmentation, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
 from .core import (JobArray, RunRecord, atomic_path, atomic_write_text, check_launcher, save_table, threads_per_job,
                          unit_name)
 from .data.domains import MultiDomainDataset, split_domains

@@ -22,11 +22,11 @@ from ..core import atomic_write_text, data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
-           'DATASETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain',
-           'find_corrupt_images', 'unreadable_images', 'MissingClassWarning', 'known_targets', 'MultiDomainDataset',
-           'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms',
-           'get_dataset', 'dataset_domains', 'DomainSplits', 'split_domains', 'dataset_targets',
-           'class_weighted_sampler', 'plot_domains']
+           'DATASETS', 'TORCHVISION_SETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset',
+           'TensorDomain', 'find_corrupt_images', 'unreadable_images', 'MissingClassWarning', 'known_targets',
+           'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG',
+           'image_transforms', 'get_dataset', 'dataset_domains', 'ArrayDomain', 'CleanSplits', 'DomainSplits',
+           'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -299,14 +299,14 @@ def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).ex
 
 def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
                 skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
-    "A dataset by name (`digits_dg`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
+    "A dataset by name (`digits_dg`, `mnist`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
     folder = _is_folder(name)
     if not folder and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
         raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
                                 f"(<folder>/<domain>/<class>/<image>) or a name: {', '.join(sorted(DATASETS))}")
     if folder: factory, kwargs = FolderMultiDomainDataset, {"root": Path(str(name)).expanduser(), **kwargs}
     else: factory, kwargs = DATASETS.get(name), {"root": root, **kwargs}
-    if factory is DigitsDG: return factory(**kwargs)       # in memory, 32x32: encoders resize it themselves
+    if factory is DigitsDG or getattr(factory, "in_memory", False): return factory(**kwargs)   # in memory: encoders resize it themselves
     if image_size and "transform" not in kwargs: kwargs["transform"] = image_transforms(image_size)
     return factory(skip_corrupt=skip_corrupt, **kwargs)
 
@@ -314,7 +314,56 @@ def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[st
     "The domain names of a dataset (no images are read)."
     if _is_folder(name): return sorted(p.name for p in Path(str(name)).expanduser().iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     if name == "digits_dg": return list(DIGITS_DG_DOMAINS)
+    if name in TORCHVISION_SETS: return ["train", "test"]
     return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
+
+# %% ../../nbs/01_data.domains.ipynb #751576f2
+class ArrayDomain(Dataset):
+    "uint8 images `(N, H, W, C)` (C = 1 or 3) served as float `(3, H, W)` in [0, 1]; `targets` holds the labels."
+    def __init__(self, images: np.ndarray, labels: Sequence[int], transform: Callable | None = None):
+        self.images, self.targets, self.transform = images, [int(y) for y in labels], transform
+    def __len__(self): return len(self.images)
+    def __getitem__(self, i):
+        x = torch.from_numpy(np.ascontiguousarray(self.images[i])).permute(2, 0, 1).float() / 255
+        x = x.expand(3, -1, -1).clone() if x.shape[0] == 1 else x
+        return (self.transform(x) if self.transform else x), self.targets[i]
+
+def _read_mnist(d: Path, split: str):
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+    p = "train" if split == "train" else "t10k"
+    return read_image_file(str(d/f"{p}-images-idx3-ubyte")).numpy()[..., None], read_label_file(str(d/f"{p}-labels-idx1-ubyte")).tolist()
+
+def _read_cifar(d: Path, split: str, fine: bool):
+    import pickle
+    files = ([f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]) if not fine else [split]
+    xs, ys = [], []
+    for f in files:
+        with open(d/f, "rb") as fh: b = pickle.load(fh, encoding="latin1")
+        xs.append(np.asarray(b["data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)); ys += b["fine_labels" if fine else "labels"]
+    return np.concatenate(xs), ys
+
+TORCHVISION_SETS = {"mnist": ("MNIST/raw", "mnist"), "cifar10": ("cifar-10-batches-py", "cifar10"),
+                    "cifar100": ("cifar-100-python", "cifar100")}
+
+class CleanSplits(MultiDomainDataset):
+    "MNIST / CIFAR-10 / CIFAR-100 from the data root: domains `train` and `test`, images in memory (uint8)."
+    in_memory = True
+    def __init__(self, name: str, root=None, transform: Callable | None = None, **_):
+        if name not in TORCHVISION_SETS: raise ValueError(f"unknown set {name!r}; known: {', '.join(TORCHVISION_SETS)}")
+        folder, script = TORCHVISION_SETS[name]; d = data_root(root)/folder
+        if not d.is_dir(): raise FileNotFoundError(f"{d} does not exist; download it with `python data_scripts/{script}.py "
+                                                   f"--root {data_root(root)}`, or set OODGEN_DATA / root=")
+        if name == "mnist": classes, read = DIGIT_NAMES, lambda s: _read_mnist(d, s)
+        else:
+            import pickle
+            with open(d/("batches.meta" if name == "cifar10" else "meta"), "rb") as fh: meta = pickle.load(fh, encoding="latin1")
+            classes = meta["label_names" if name == "cifar10" else "fine_label_names"]
+            read = lambda s: _read_cifar(d, s, name == "cifar100")
+        super().__init__(["train", "test"], classes, [ArrayDomain(*read(s), transform=transform) for s in ("train", "test")], name=name)
+
+for _n in TORCHVISION_SETS:
+    DATASETS.register(_n)(lambda root=None, transform=None, _n=_n, **kw: CleanSplits(_n, root, transform))
+    DATASETS[_n].in_memory = True
 
 # %% ../../nbs/01_data.domains.ipynb #2d171a6d
 @dataclass
