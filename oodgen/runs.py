@@ -115,13 +115,16 @@ PARAMETER_RULES = {
     "test_domains": (lambda v: v == "all" or (isinstance(v, list) and len(v) > 0 and all(isinstance(d, str) for d in v)),
                      "'all' or a non-empty list of domain names, e.g. '[rotated]'"),
     "algorithms": (_algorithms_ok, "a non-empty list of registered algorithms (oodgen.train.loop.ALGORITHMS), e.g. '[ERM, RISE]'"),
-    "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; flickr30k / coco "
-                             "for Stage 1) or an existing DomainBed-layout folder <folder>/<domain>/<class>/<image>"),
+    "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; mnist, cifar10, "
+                             "cifar100 as clean train / test splits; flickr30k / coco for Stage 1) or an existing DomainBed-layout "
+                             "folder <folder>/<domain>/<class>/<image>"),
     "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps"),
     "launcher": (lambda v: v in LAUNCHERS, f"one of {', '.join(LAUNCHERS)}"),
     "cross_layers": (lambda v: v >= 1, "at least 1 cross-attention layer"), "augment": (lambda v: v in ("none", "light"), "none or light"),
     "teacher_embedding": (lambda v: v in ("global", "cross"), "global or cross (Stage 1 teachers only)"),
     "features": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"global", "cross"}, "a non-empty list of global / cross"),
+    "optimizer": (lambda v: v in ("adam", "sgd"), "adam or sgd"), "val_fraction": (lambda v: 0 < v < 1, "a fraction between 0 and 1"),
+    "severities": (lambda v: isinstance(v, list) and len(v) > 0 and all(type(x) is int and 1 <= x <= 5 for x in v), "a non-empty list of severities 1..5"),
     "wild_rounds": (lambda v: v >= 1, "at least 1"), "wild_steps": (lambda v: v >= 1, "at least 1"), "far_ood": (lambda v: v >= 1, "at least 1"),
     "pi1": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"), "pi2": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"),
     "wild_lr": (lambda v: v > 0, "a positive learning rate"),
