@@ -197,3 +197,19 @@ def test_car_ft_kl_is_zero_shot_to_fine_tuned():
     loss = F.kl_div(F.log_softmax(logits_ft, -1), lp, reduction="batchmean", log_target=True)
     loss.backward()
     torch.testing.assert_close(logits_ft.grad, (logits_ft.detach().softmax(-1) - lp.exp()) / 4)
+
+
+def test_finetune_all_trains_on_images(tmp_path):
+    "`finetune='all'`: the towers train and evaluate on images (no cached features); WiSE-FT's ends still match."
+    from oodgen.data.domains import DigitsDG, split_domains
+    from oodgen.zeroshot import image_text_model, run_methods
+    t = tiny_teacher(tmp_path/"t.pt", ["gray"])
+    ds = DigitsDG(domains=["gray", "rotated"])
+    sp = split_domains(ds, ["rotated"], seed=0)
+    recs = run_methods(image_text_model(str(t), ["rotated"]), ds, sp, methods=["zeroshot", "FT", "WiSE-FT"],
+                       finetune="all", steps=2, batch_size=16, alphas=[0.0, 1.0])
+    acc = {(m, s, tags.get("alpha")): v for m, s, v, tags in recs}
+    assert acc[("WiSE-FT", "test", 0.0)] == acc[("zeroshot", "test", None)]
+    assert acc[("WiSE-FT", "test", 1.0)] == acc[("FT", "test", None)]
+    with pytest.raises(ValueError, match="known: tower, all"):
+        run_methods(image_text_model(str(t), ["rotated"]), ds, sp, methods=["zeroshot"], finetune="everything")
