@@ -204,7 +204,9 @@ def test_finetune_all_trains_on_images(tmp_path):
     from oodgen.data.domains import DigitsDG, split_domains
     from oodgen.zeroshot import image_text_model, run_methods
     t = tiny_teacher(tmp_path/"t.pt", ["gray"])
+    from torch.utils.data import Subset
     ds = DigitsDG(domains=["gray", "rotated"])
+    ds.datasets = [Subset(d, range(60)) for d in ds.datasets]        # 60 images a domain: the path, not the numbers
     sp = split_domains(ds, ["rotated"], seed=0)
     recs = run_methods(image_text_model(str(t), ["rotated"]), ds, sp, methods=["zeroshot", "FT", "WiSE-FT"],
                        finetune="all", steps=2, batch_size=16, alphas=[0.0, 1.0])
