@@ -215,3 +215,18 @@ def test_finetune_all_trains_on_images(tmp_path):
     assert acc[("WiSE-FT", "test", 1.0)] == acc[("FT", "test", None)]
     with pytest.raises(ValueError, match="known: tower, all"):
         run_methods(image_text_model(str(t), ["rotated"]), ds, sp, methods=["zeroshot"], finetune="everything")
+
+
+def test_a_loaded_frozen_teacher_is_fine_tuned_in_its_copy(tmp_path):
+    "Stage1Teacher loads the teacher with requires_grad off: FT, CAR-FT and FLYP must still train the copied tower."
+    from oodgen.data.domains import DigitsDG, split_domains
+    from oodgen.zeroshot import finetune_classifier, image_text_model, split_inputs, zeroshot_classifier
+    from torch.utils.data import Subset
+    m = image_text_model(str(tiny_teacher(tmp_path/"t.pt", ["gray"])), ["rotated"])
+    assert not any(p.requires_grad for p in m.top.parameters())
+    ds = DigitsDG(domains=["gray", "rotated"]); ds.datasets = [Subset(d, range(40)) for d in ds.datasets]
+    data = split_inputs(m, split_domains(ds, ["rotated"]), on_features=True)
+    clf = zeroshot_classifier(m, ds.classes, ["a {}"], on_features=True)
+    before = {k: v.clone() for k, v in clf.state_dict().items()}
+    finetune_classifier(clf, data["train"], steps=3, batch_size=8)
+    assert not torch.equal(clf.tower.proj.weight, before["tower.proj.weight"])
