@@ -99,6 +99,10 @@ def _device_ok(v) -> bool:
     import re
     return bool(re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", v))
 
+def _template_sets_ok(v) -> bool:
+    from oodgen.zeroshot import TEMPLATE_SETS
+    return all(t in TEMPLATE_SETS for t in ([v] if isinstance(v, str) else v)) and len(v) > 0
+
 def _algorithms_ok(v) -> bool:
     import oodgen.benchmark   # registers every algorithm
     from oodgen.train.loop import ALGORITHMS
@@ -125,6 +129,10 @@ PARAMETER_RULES = {
     "features": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"global", "cross"}, "a non-empty list of global / cross"),
     "optimizer": (lambda v: v in ("adam", "sgd"), "adam or sgd"), "val_fraction": (lambda v: 0 < v < 1, "a fraction between 0 and 1"),
     "severities": (lambda v: isinstance(v, list) and len(v) > 0 and all(type(x) is int and 1 <= x <= 5 for x in v), "a non-empty list of severities 1..5"),
+    "templates": (_template_sets_ok, "a template set: photo, simple_imagenet, openai_imagenet, cifar10, dataset or domains"),
+    "template_sets": (_template_sets_ok, "a non-empty list of template sets (photo, simple_imagenet, openai_imagenet, cifar10, dataset, domains)"),
+    "finetune": (lambda v: v in ("tower", "all"), "tower (above the frozen, cached encoder) or all (the whole image tower)"),
+    "alphas": (lambda v: isinstance(v, list) and len(v) > 0 and all(0 <= a <= 1 for a in v), "a non-empty list of WiSE-FT alphas in [0, 1]"),
     "wild_rounds": (lambda v: v >= 1, "at least 1"), "wild_steps": (lambda v: v >= 1, "at least 1"), "far_ood": (lambda v: v >= 1, "at least 1"),
     "pi1": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"), "pi2": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"),
     "wild_lr": (lambda v: v > 0, "a positive learning rate"),
