@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .weights import backbone_spec, IMAGENET_MEAN, IMAGENET_STD, image_spec, ImageModelSpec
+from .weights import backbone_spec, IMAGENET_MEAN, IMAGENET_STD, image_spec, ImageModelSpec, weights_error
 
 # %% auto #0
 __all__ = ['Normalize', 'SmallCNN', 'Classifier', 'create_classifier', 'Student']
@@ -76,8 +76,16 @@ def create_classifier(name: str, num_classes: int, pretrained: bool = False) -> 
     import timm, torchvision       # only now: importing them costs seconds in every fresh worker process
     if name in torchvision.models.list_models(module=torchvision.models):
         return _torchvision_classifier(name, num_classes, pretrained)
+    if name in ("efficientnet_lite0", "tf_efficientnet_lite0"):   # the ImageNet weights that ship offline (a pip package)
+        from oodgen.models.encoders import load_efficientnet_lite0
+        m, _ = load_efficientnet_lite0(pretrained); m.reset_classifier(num_classes)
+        return Classifier(m)
     if timm.is_model(name):
-        return Classifier(timm.create_model(name, pretrained=pretrained, num_classes=num_classes))   # mean / std: its pretrained_cfg
+        try: m = timm.create_model(name, pretrained=pretrained, num_classes=num_classes)   # mean / std: its pretrained_cfg
+        except (OSError, RuntimeError) as e:       # hub unreachable and nothing cached (huggingface_hub's errors are OSErrors)
+            raise weights_error(f"timm {name}", "the Hugging Face cache (~/.cache/huggingface)",
+                                f"run once with internet (timm.create_model('{name}', pretrained=True)) or copy the cache", e) from None
+        return Classifier(m)
     raise ValueError(f"unknown backbone {name!r}; use 'small_cnn', a torchvision name "
                      f"(e.g. resnet18, resnet50, vit_b_16) or a timm name (see timm.list_models('{name[:4]}*'))")
 
