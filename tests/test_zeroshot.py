@@ -31,7 +31,18 @@ def stage_run(tmp_path_factory):
     from oodgen.runs import run_stage
     root = tmp_path_factory.mktemp("zeroshot")
     teacher = tiny_teacher(root/"teacher.pt", ["gray", "colored", "inverted"])
-    return run_stage("zeroshot", {**TINY, "teacher": str(teacher)}, name="tiny", out=root, progress=False)
+    return run_stage("zeroshot", {**TINY, "teacher": str(teacher), "baselines": str(baseline_run(root/"bench"))},
+                     name="tiny", out=root, progress=False)
+
+
+def baseline_run(folder):
+    "A hand-made benchmark / distill run's records: ERM and RISE units held out on `rotated`, seeds 0 and 1."
+    folder.mkdir(parents=True)
+    recs = [dict(metric="acc", value=acc + 0.01 * seed if d == "rotated" else 0.9, algorithm=alg, test_domain="rotated",
+                 trial=0, seed=seed, step=5, domain=d, split="in" if d == "rotated" else "out")
+            for alg, acc in (("ERM", 0.30), ("RISE", 0.40)) for seed in (0, 1) for d in ("gray", "colored", "inverted", "rotated")]
+    (folder/"metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return folder
 
 
 def _acc(df, method, split, **tags):
@@ -62,6 +73,10 @@ def test_stage_end_to_end(stage_run):
     assert sorted(df[df.method == "CAR-FT"]["lambda"].unique()) == [0.1, 1.0]
     params = json.loads((run/"params.json").read_text())
     assert params["teacher"].endswith("teacher.pt")
+    # the baseline run's units stand in the comparison table beside this run's methods (held-out accuracy, %)
+    cmp = pd.read_csv(run/"comparison.csv", index_col=0)
+    assert cmp.loc["RISE student (baseline run)", "avg"] == "40.5 ± 0.5" and cmp.loc["ERM (baseline run)", "rotated"] == "30.5 ± 0.5"
+    assert "LPFT" in cmp.index
 
 
 def test_bad_input_fails_early(tmp_path):
