@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_zeroshot.ipynb #c1c5520b
 from __future__ import annotations
-import copy, math
+import contextlib, copy, math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -26,10 +26,10 @@ __all__ = ['CIFAR10_TEMPLATES', 'TEMPLATE_SETS', 'MODEL_KINDS', 'METHODS', 'temp
            'template_set', 'zeroshot_weights', 'clean_classnames', 'ZeroShotClassifier', 'ImageTextModel',
            'stage1_model', 'clip_model', 'open_clip_model', 'image_text_model', 'zeroshot_classifier',
            'cross_zeroshot_logits', 'trunk_features', 'as_tensors', 'split_parts', 'split_inputs', 'predictions',
-           'accuracy_of', 'set_bn_eval', 'finetune_classifier', 'linear_probe', 'load_probe', 'average_states',
-           'wise_ft', 'uniform_soup', 'greedy_soup', 'context_prompts', 'context_weights', 'car_ft_kl', 'car_ft_loss',
-           'FLYPText', 'flyp_finetune', 'check_methods', 'run_methods', 'headline', 'method_table', 'plot_wise_curve',
-           'probit', 'plot_accuracy_on_the_line', 'train_stage1_teacher']
+           'accuracy_of', 'set_bn_eval', 'amp_context', 'finetune_classifier', 'linear_probe', 'load_probe',
+           'average_states', 'wise_ft', 'uniform_soup', 'greedy_soup', 'context_prompts', 'context_weights',
+           'car_ft_kl', 'car_ft_loss', 'FLYPText', 'flyp_finetune', 'check_methods', 'run_methods', 'headline',
+           'method_table', 'plot_wise_curve', 'probit', 'plot_accuracy_on_the_line', 'train_stage1_teacher']
 
 # %% ../nbs/41_zeroshot.ipynb #a11092de
 def template_strings(templates) -> list[str]:
@@ -258,7 +258,8 @@ def predictions(clf: nn.Module, data: Dataset, batch_size: int = 512, device="cp
     "Logits and labels of `clf` on `data` (eval mode)."
     was = clf.training; clf.eval(); out, ys = [], []
     for x, y, *_ in DataLoader(data, batch_size=batch_size):
-        out.append(clf(x.to(device)).float().cpu()); ys.append(torch.as_tensor(y))
+        with amp_context(device): out.append(clf(x.to(device)).float().cpu())
+        ys.append(torch.as_tensor(y))
     clf.train(was)
     return torch.cat(out), torch.cat(ys)
 
@@ -280,6 +281,12 @@ def _draw(train: Dataset, batch_size: int, gen: torch.Generator) -> tuple[torch.
     if isinstance(train, TensorDataset): return train.tensors[0][idx], train.tensors[1][idx]
     return tuple(torch.stack([torch.as_tensor(t) for t in col]) for col in zip(*(train[int(i)][:2] for i in idx)))
 
+def amp_context(device):
+    "bf16 autocast on a CUDA GPU that has it (no loss scaling needed); full precision elsewhere (CPU numbers unchanged)."
+    dev = torch.device(device)
+    if dev.type == "cuda" and torch.cuda.is_bf16_supported(): return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
 def finetune_classifier(clf: nn.Module, train: Dataset, steps: int = 200, lr: float = 1e-3, weight_decay: float = 0.1,
                         batch_size: int = 64, warmup_steps: int = 20, seed: int = 0, bn_eval: bool = False,
                         extra_loss: Callable | None = None, params=None, device="cpu") -> list[float]:
@@ -294,8 +301,9 @@ def finetune_classifier(clf: nn.Module, train: Dataset, steps: int = 200, lr: fl
         clf.train()
         if bn_eval: set_bn_eval(clf)
         x, y = (t.to(device) for t in _draw(train, batch_size, gen))
-        logits = clf(x); loss = F.cross_entropy(logits, y)
-        if extra_loss is not None: loss = loss + extra_loss(clf, x, y, logits)
+        with amp_context(device):
+            logits = clf(x).float(); loss = F.cross_entropy(logits, y)
+            if extra_loss is not None: loss = loss + extra_loss(clf, x, y, logits)
         opt.zero_grad(set_to_none=True); loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); sched.step()
         losses.append(loss.item())
@@ -422,9 +430,10 @@ def flyp_finetune(model: ImageTextModel, clf: ZeroShotClassifier, train: Dataset
         clf.train(); text.train()
         x, y = _draw(train, batch_size, gen)
         tpl = torch.randint(len(templates), (len(y),), generator=gen)
-        t = F.normalize(text([templates[int(k)].format(names[int(c)]) for c, k in zip(y, tpl)]), dim=-1)
-        logits = scale.clamp(max=math.log(100)).exp() * clf.features(x.to(device)) @ t.T
-        loss = clip_loss_masked(logits, positives=y[:, None] == y[None, :])
+        with amp_context(device):
+            t = F.normalize(text([templates[int(k)].format(names[int(c)]) for c, k in zip(y, tpl)]).float(), dim=-1)
+            logits = scale.clamp(max=math.log(100)).exp() * clf.features(x.to(device)) @ t.T
+            loss = clip_loss_masked(logits.float(), positives=(y[:, None] == y[None, :]).to(logits.device))
         opt.zero_grad(set_to_none=True); loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); sched.step()
     text.eval(); clf.eval()
     with torch.no_grad():
