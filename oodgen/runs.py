@@ -133,6 +133,7 @@ PARAMETER_RULES = {
     "template_sets": (_template_sets_ok, "a non-empty list of template sets (photo, simple_imagenet, openai_imagenet, cifar10, dataset, domains)"),
     "finetune": (lambda v: v in ("tower", "all"), "tower (above the frozen, cached encoder) or all (the whole image tower)"),
     "alphas": (lambda v: isinstance(v, list) and len(v) > 0 and all(0 <= a <= 1 for a in v), "a non-empty list of WiSE-FT alphas in [0, 1]"),
+    "teacher_layer": (lambda v: v in ("encoder", "cross"), "encoder or cross (the cross-attention output)"),
     "wild_rounds": (lambda v: v >= 1, "at least 1"), "wild_steps": (lambda v: v >= 1, "at least 1"), "far_ood": (lambda v: v >= 1, "at least 1"),
     "pi1": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"), "pi2": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"),
     "wild_lr": (lambda v: v > 0, "a positive learning rate"),
