@@ -19,7 +19,8 @@ __all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEP
            'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
            'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
            'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages',
-           'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
+           'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name',
+           'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -342,19 +343,23 @@ def run_stage_job(stage: str, params: dict, name: str, out: str) -> str:
 
 def launch_stages(runs: list, root: Path, launcher: str, launcher_args: dict | None = None, what: str = "oodgen",
                   wait: bool = True) -> list:
-    "Submit `(stage, params, run name)` runs under `root` as one array job (logs in `root/jobs/<job id>/`); with `wait`, fail naming every failed run."
+    "Submit `(stage, params, run name)` runs under `root` as one array job (logs in `root/jobs/<job id>/`); with `wait`, `wait_launched`."
+    if not runs: return []
     arr = JobArray(launcher, Path(root)/"jobs", launcher_args, name=f"oodgen-{what}")
     futs = [arr.submit(run_stage_job, st, absolute_paths(p), n, str(root)) for st, p, n in runs]
-    if futs: print(f"[{what}] {len(futs)} run(s) submitted ({launcher}), job {futs[0].job.job_id.split('_')[0]}; "
-                   f"logs: {Path(root)/'jobs'}", flush=True)
-    if not wait: return futs
+    print(f"[{what}] {len(futs)} run(s) submitted ({launcher}), job {futs[0].job.job_id.split('_')[0]}; "
+          f"logs: {Path(root)/'jobs'}", flush=True)
+    if wait: wait_launched([n for _, _, n in runs], futs)
+    return futs
+
+def wait_launched(names: list, futs: list):
+    "Wait for launched runs, printing each outcome; fail naming every failed one."
     failed = []
-    for (st, p, n), f in zip(runs, futs):
+    for n, f in zip(names, futs):
         try: f.result(); print(f"ok   {n}", flush=True)
         except RuntimeError as e: failed.append(f"{n}: {e}"); print(f"FAIL {n}: {e}", flush=True)
-    if failed: raise CLIError(f"{len(failed)} of {len(runs)} run(s) failed:\n" + "\n".join(failed) +
+    if failed: raise CLIError(f"{len(failed)} of {len(names)} run(s) failed:\n" + "\n".join(failed) +
                               "\nrerun the same command to retry them (finished runs are skipped)")
-    return futs
 
 def worker_env(jobs: int) -> dict:
     "Environment for one of `jobs` concurrent stage processes: the CPU threads split between them (unless set)."
@@ -401,11 +406,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
             for stage, run_name, p in here:
                 print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}, its units as {launcher} jobs", flush=True)
                 run_stage(stage, p, name=run_name, out=root, progress=False)
-            failed = []
-            for t, f in zip(away, futs):
-                try: f.result()
-                except RuntimeError as e: failed.append(f"{t[1]}: {e}")
-            if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
+            wait_launched([t[1] for t in away], futs)
         elif jobs > 1 and len(todo) > 1:
             def one(t):
                 print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
