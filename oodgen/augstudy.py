@@ -226,11 +226,10 @@ def corruption_table(df: pd.DataFrame) -> pd.DataFrame:
 def plot_accuracy_on_the_line(df: pd.DataFrame, title: str = ""):
     "Clean vs shifted accuracy per run (points) and set (colours; corrupted sets averaged), probit axes, a fit per set."
     import matplotlib.pyplot as plt, seaborn as sns
-    from scipy.stats import norm
+    from oodgen.zeroshot import probit as pr
     d = df[df.metric == "acc"].assign(set=lambda t: np.where(t.kind == "corruption", "corruptions (mean)", t.test_set))
     ood = d[d.kind != "clean"].groupby(["augmentation", "seed", "set"], sort=False).value.mean().rename("ood").reset_index()
     pts = ood.merge(d[d.kind == "clean"].groupby(["augmentation", "seed"]).value.mean().rename("id").reset_index())
-    pr = lambda v: norm.ppf(np.clip(v, 1e-3, 1 - 1e-3))
     fig, ax = plt.subplots(figsize=(5.6, 4.4)); pal = dict(zip(pts.set.unique(), sns.color_palette("tab10")))
     sns.scatterplot(pts.assign(x=pr(pts.id), y=pr(pts.ood)), x="x", y="y", hue="set", style="augmentation", palette=pal, ax=ax, s=40)
     for s, g in pts.groupby("set"):
