@@ -2,7 +2,7 @@
 
 # %% ../nbs/45_augstudy.ipynb #f81bec42
 from __future__ import annotations
-import copy, os
+import copy, itertools, os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -127,7 +127,8 @@ def train_epochs(alg: Algorithm, study: CleanStudy, epochs: int, device="cpu", s
     sampler = alg.sampler(dataset_targets(data), gen)           # class-balanced (with replacement) when the algorithm asks
     loader = DataLoader(data, bs, shuffle=sampler is None, sampler=sampler, generator=gen, drop_last=len(data) > bs,
                         num_workers=num_workers)
-    stream = ([(x.to(dev), torch.as_tensor(y).to(dev))] for ep in range(epochs) for x, y in loader)
+    # endless, like fit's: a train-end hook that draws more batches (SWAD's BatchNorm update) must not run dry
+    stream = ([(x.to(dev), torch.as_tensor(y).to(dev))] for ep in itertools.count() for x, y in loader)
     ctx = TrainContext(alg, splits, dev, epochs * len(loader), stream, num_workers=num_workers)
     best, step = (-1.0, None, 0), 0
     for epoch in range(1, epochs + 1):
