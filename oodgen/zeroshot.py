@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
 from .core import get_device, seed_everything
-from .data.domains import DomainSplits, MultiDomainDataset
+from .data.domains import DomainSplits, MultiDomainDataset, dataset_targets
 from .train.contrastive import clip_loss_masked
 from .train.distill import class_prompt_name
 
@@ -247,9 +247,8 @@ def split_inputs(model: ImageTextModel, splits: DomainSplits, on_features: bool,
     parts = split_parts(splits)
     if not on_features: return parts
     out = {}
-    for k, p in parts.items():
-        t = as_tensors(p)
-        out[k] = TensorDataset(trunk_features(model, p, device=device), t.tensors[1])
+    for k, p in parts.items():        # labels without loading the images again
+        out[k] = TensorDataset(trunk_features(model, p, device=device), torch.as_tensor(dataset_targets(p), dtype=torch.long))
     return out
 
 # %% ../nbs/41_zeroshot.ipynb #30bad055
@@ -479,7 +478,7 @@ def run_methods(model: ImageTextModel, ds: MultiDomainDataset, splits: DomainSpl
         images = split_parts(splits)
         for split in ("val", "test"):
             logits = cross_zeroshot_logits(model, images[split], ds.classes, tpl)
-            y = as_tensors(images[split]).tensors[1]
+            y = torch.as_tensor(dataset_targets(images[split]), dtype=torch.long)
             recs.append(("zeroshot_cross", split, float((logits.argmax(1).cpu() == y).float().mean()), {}))
     need_probe = {"LP", "LPFT"} & set(methods)
     if need_probe:
