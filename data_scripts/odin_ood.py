@@ -37,7 +37,7 @@ def main(argv=None):
     ap.add_argument("--min-images", type=int, default=None, help="fewest images a complete set has (default: the published count)")
     a = ap.parse_args(argv)
     if (a.url or a.archive or a.sha256) and len(a.set) > 1: raise ValueError("--url, --archive and --sha256 need one --set")
-    for name in a.set: prepare(C.root_of(a), name, a.url, a.archive, a.sha256, a.keep_archive, a.quiet, min_images=SETS[name][1])
+    for name in a.set: prepare(C.root_of(a), name, a.url, a.archive, a.sha256, a.keep_archive, a.quiet, min_images=a.min_images or SETS[name][1])
 
 
 if __name__ == "__main__":

@@ -534,7 +534,7 @@ def evaluation_sets(splits, near_ds: MultiDomainDataset, far_ood: int, seed: int
     sets = {"id": splits.val_set(), "near_ood": near_test, "textures": skimage_patches(far_ood, size, seed),
             "noise": noise_images(far_ood, size, seed), "covariate": cov_test, **(extra or {})}
     images = {k: (v if isinstance(v, torch.Tensor) else stack_images(v, limit)) for k, v in sets.items()}
-    labels = {k: torch.tensor([sets[k][i][1] for i in range(len(images[k]))]) for k in ("id", "covariate")}
+    labels = {k: torch.tensor(dataset_targets(sets[k])[:len(images[k])]) for k in ("id", "covariate")}   # without reading the images again
     return images, labels, stack_images(cov_wild), stack_images(near_wild)
 
 # %% ../nbs/42_ood.ipynb #6f97ff14
