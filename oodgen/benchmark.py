@@ -116,8 +116,9 @@ _WORKER_DS = None
 def _worker_init(ds, threads: int, modules: Sequence[str] = ()):
     "A spawned worker: its thread count, the dataset, and the modules that registered the parent's algorithms."
     global _WORKER_DS
-    import importlib, torch
-    torch.set_num_threads(threads); _WORKER_DS = ds
+    import importlib
+    from oodgen.core import set_cpu_threads
+    set_cpu_threads(threads); _WORKER_DS = ds
     for m in modules: importlib.import_module(m)
 
 def _worker_train(job, kw): return train_unit(_WORKER_DS, job, **kw)

@@ -10,15 +10,36 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
+# %% auto #0
+__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env',
+           'seed_everything', 'apply_portable', 'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job',
+           'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry',
+           'git_info', 'cpu_model', 'numerics_info', 'env_info', 'RunRecord', 'read_metrics', 'stage1_dir',
+           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'check_launcher', 'cluster_executor',
+           'LaunchedCall', 'JobArray', 'LaunchedFuture']
+
+# %% ../nbs/00_core.ipynb #98b9082b
+PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
+                "ONEDNN_MAX_CPU_ISA": "SSE41",       # oneDNN's lowest ISA (and oneDNN is off, see `apply_portable`)
+                "MKL_CBWR": "COMPATIBLE",            # SSE2 without rcpps / rsqrtps: the same on Intel and AMD
+                "MKL_DYNAMIC": "FALSE", "OMP_DYNAMIC": "FALSE", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                # numpy's run-time SIMD targets off (numpy 2.4 names and the older ones; unknown names are ignored)
+                "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR AVX AVX2 FMA3 F16C AVX512F AVX512CD "
+                                            "AVX512_SKX AVX512_CLX AVX512_CNL AVX512_KNL AVX512_KNM"}
+
+def portable_requested() -> bool:
+    "True when `OODGEN_PORTABLE` asks for portable numerics."
+    return os.environ.get("OODGEN_PORTABLE", "0") not in ("", "0", "false", "False")
+
+def use_portable_env():
+    "Turn portable numerics on for this process (where torch / numpy load after this) and every process it starts."
+    os.environ.update(PORTABLE_ENV, OODGEN_PORTABLE="1")
+
+if portable_requested(): use_portable_env()
+
+# %% ../nbs/00_core.ipynb #515930b4
 import numpy as np
 import torch
-
-# %% auto #0
-__all__ = ['DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'seed_everything', 'is_main_process', 'get_device',
-           'threads_per_job', 'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint',
-           'Registry', 'git_info', 'env_info', 'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint',
-           'unit_name', 'table_markdown', 'save_table', 'check_launcher', 'cluster_executor', 'LaunchedCall',
-           'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:
@@ -32,6 +53,24 @@ def seed_everything(seed: int, deterministic: bool = True) -> int:
         torch.utils.deterministic.fill_uninitialized_memory = False
         torch.backends.cudnn.benchmark = False
     return seed
+
+# %% ../nbs/00_core.ipynb #9b8293f0
+def apply_portable():
+    "Finish portable mode in this process: check torch's kernel choice, turn oneDNN / NNPACK off, one thread."
+    cap = torch.backends.cpu.get_cpu_capability()
+    if cap != "DEFAULT":
+        raise RuntimeError(f"portable numerics asked for (OODGEN_PORTABLE=1), but torch already chose its {cap} kernels: "
+                           "set OODGEN_PORTABLE=1 before Python starts (export it, or use `oodgen run --portable`)")
+    torch.backends.mkldnn.enabled = False
+    torch.backends.nnpack.set_flags(False)
+    torch.set_num_threads(1)
+
+def set_cpu_threads(n: int):
+    "torch's CPU threads for this process: `n` (0: leave torch's default); always 1 in portable mode."
+    if portable_requested(): n = 1
+    if n: torch.set_num_threads(n)
+
+if portable_requested(): apply_portable()
 
 # %% ../nbs/00_core.ipynb #7ae8a6cd
 def is_main_process() -> bool:
@@ -146,8 +185,26 @@ def git_info(path: str | os.PathLike = ".") -> dict:
         return {"commit": rev.stdout.strip(), "dirty": bool(git("status", "--porcelain").stdout.strip())}
     except (OSError, subprocess.SubprocessError): return {"commit": None, "dirty": None}
 
+def cpu_model() -> str:
+    "The CPU's model name (from /proc/cpuinfo on Linux)."
+    try:
+        for l in Path("/proc/cpuinfo").read_text().splitlines():
+            if l.startswith("model name"): return l.split(":", 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
+# %% ../nbs/00_core.ipynb #4cc54201
+def numerics_info() -> dict:
+    "The kernel choices behind a run's numbers: CPU, torch's ISA, threads, oneDNN / MKL, portable mode and the caps."
+    import re
+    mkl = re.search(r"Math Kernel Library Version ([\w.\-]+)", torch.__config__.show())
+    return {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
+            "portable": portable_requested(), "mkldnn": torch.backends.mkldnn.enabled, "mkl": mkl.group(1) if mkl else None,
+            "caps": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR",
+                                                   "NPY_DISABLE_CPU_FEATURES")}}
+
 def env_info(device: str | torch.device | None = None) -> dict:
-    "Where and with what a run ran: git state, Python and package versions, device."
+    "Where and with what a run ran: git state, Python and package versions, device, CPU kernels."
     versions = {}
     for pkg in _VERSIONED:
         try: versions[pkg] = metadata.version(pkg)
@@ -156,6 +213,7 @@ def env_info(device: str | torch.device | None = None) -> dict:
     return {"git": git_info(repo), "python": sys.version.split()[0], "platform": platform.platform(),
             "versions": versions, "device": str(device) if device is not None else None,
             "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "numerics": numerics_info(),
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 # %% ../nbs/00_core.ipynb #a781b695
@@ -297,7 +355,7 @@ class LaunchedCall(Checkpointable):
     def __call__(self):
         cpus = os.environ.get("SLURM_CPUS_PER_TASK")
         if cpus and "OMP_NUM_THREADS" not in os.environ:   # torch would count the node's cores, not the job's
-            os.environ["OMP_NUM_THREADS"] = cpus; torch.set_num_threads(int(cpus))
+            os.environ["OMP_NUM_THREADS"] = cpus; set_cpu_threads(int(cpus))
         return self.fn(*self.args, **self.kwargs)
 
 class JobArray:
