@@ -17,8 +17,8 @@ from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
 from .encoders import _to, ImageEncoder, ImageFeatures, TextEncoder, TextFeatures
 
 # %% auto #0
-__all__ = ['feature_cache_dir', 'TextFeatureBank', 'compute_image_features', 'compute_text_features', 'in_memory_pieces',
-           'FeatureCache']
+__all__ = ['CACHE_BATCH', 'CACHE_VERSION', 'feature_cache_dir', 'TextFeatureBank', 'compute_image_features',
+           'compute_text_features', 'in_memory_pieces', 'compute_kind', 'FeatureCache']
 
 # %% ../../nbs/12_models.feature_cache.ipynb #1b30a858
 def feature_cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -99,13 +99,24 @@ def in_memory_pieces(ds) -> tuple[list, torch.Tensor, torch.Tensor] | None:
         return [ds], torch.zeros(len(ds), dtype=torch.long), torch.arange(len(ds))
     return None
 
+CACHE_BATCH, CACHE_VERSION = 64, 2   # the cache's own encoding batch; the key's version (bump when features change)
+
+def compute_kind(device=None) -> str:
+    "The kernels features are computed with: `cpu:<torch ISA level>[:portable]`, or the GPU's name."
+    from oodgen.core import numerics_info
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    if dev.type == "cuda": return f"cuda:{torch.cuda.get_device_name(dev)}"
+    if dev.type != "cpu": return dev.type
+    n = numerics_info(); return f"cpu:{n['isa']}" + (":portable" if n["portable"] else "")
+
 class FeatureCache:
     "Frozen-encoder features on disk, keyed by encoder, weights id, dataset fingerprint and transform."
     def __init__(self, root: str | os.PathLike | None = None, dtype: torch.dtype = torch.float16):
         self.root, self.dtype, self.hits, self.misses = feature_cache_dir(root), dtype, 0, 0
-    def _key(self, kind: str, encoder, data: str, transform: str) -> tuple[Path, dict]:
+    def _key(self, kind: str, encoder, data: str, transform: str, device=None) -> tuple[Path, dict]:
         spec = {"kind": kind, "encoder": encoder.name, "weights": encoder.weights_id, "data": data, "transform": transform,
-                "input_size": getattr(encoder, "input_size", None), "dtype": str(self.dtype), "version": 1}
+                "input_size": getattr(encoder, "input_size", None), "dtype": str(self.dtype), "version": CACHE_VERSION,
+                "compute": compute_kind(device if device is not None else next(encoder.parameters()).device)}
         h = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
         return self.root/f"{kind}-{_safe(encoder.name)}-{h}.pt", spec
     def _save(self, obj, path: Path):
@@ -136,10 +147,11 @@ class FeatureCache:
                 return out
             return ImageFeatures(pick([f.pooled for f in parts]), pick([f.tokens for f in parts]), parts[0].grid)
         transform = transform if transform is not None else repr(getattr(images, "transform", None))
-        path, spec = self._key("image", encoder, dataset_fingerprint(images), transform)
+        path, spec = self._key("image", encoder, dataset_fingerprint(images), transform, kw.get("device"))
         if (obj := self._load(path, spec)) is not None:
             return ImageFeatures(obj["pooled"], obj["tokens"], tuple(obj["grid"]) if obj["grid"] else None)
         self.misses += 1
+        kw["batch_size"] = CACHE_BATCH            # the cache's batches, not the caller's: an entry never depends on who filled it
         f = compute_image_features(encoder, images, dtype=self.dtype, **kw)
         self._save({"spec": spec, "pooled": f.pooled, "tokens": f.tokens, "grid": list(f.grid) if f.grid else None}, path)
         return f
@@ -149,6 +161,7 @@ class FeatureCache:
         path, spec = self._key("text", encoder, hashlib.sha1(json.dumps(list(texts)).encode()).hexdigest(), "tokenizer")
         if (obj := self._load(path, spec)) is not None: return TextFeatureBank(obj["flat"], obj["offsets"], obj["pooled"])
         self.misses += 1
+        kw.pop("batch_size", None)                # captions padded per batch: the cache's own batches only
         bank = compute_text_features(encoder, texts, dtype=self.dtype, **kw)
         self._save({"spec": spec, **bank.state()}, path)
         return bank
