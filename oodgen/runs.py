@@ -324,7 +324,8 @@ def interactive_run_dir(stage: str, ns: dict) -> str:
         raise ValueError(f"interactive_run_dir({stage!r}, ...) needs every parameter of the stage; missing: {missing} "
                          f"(pass the notebook's globals() after its parameters cell)")
     params = {k: ns[k] for k in defaults}
-    if params["out_dir"] == defaults["out_dir"]:
+    own = params["out_dir"] == defaults["out_dir"]       # else a chosen folder (oodgen run's has its params.json already)
+    if own:
         root = Path(os.environ.get("OODGEN_RUNS") or repo_root()/"runs").expanduser()
         run_dir = root/f"{Path(defaults['out_dir']).name}-{params_hash(params)}"
     else: run_dir = Path(params["out_dir"]).expanduser()
@@ -335,9 +336,9 @@ def interactive_run_dir(stage: str, ns: dict) -> str:
     f, new = run_dir/"params.json", _jsonish(params)
     if is_main_process():
         run_dir.mkdir(parents=True, exist_ok=True)
-        try: same = json.loads(f.read_text()) == new
-        except (OSError, json.JSONDecodeError): same = False
-        if not same: atomic_write_text(f, json.dumps(new, indent=2) + "\n")
+        try: keep = json.loads(f.read_text()) == new or not own
+        except (OSError, json.JSONDecodeError): keep = False
+        if not keep: atomic_write_text(f, json.dumps(new, indent=2) + "\n")
     return str(run_dir)
 
 # %% ../nbs/90_runs.ipynb #ce56b91b
