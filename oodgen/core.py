@@ -225,17 +225,25 @@ def _jsonable(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 class RunRecord:
-    "A run folder: `params.json`, `env.json`, `metrics.jsonl`, `figures/`; `resume=True` appends to old records. In a distributed launch only rank 0 writes."
+    "A run folder: `params.json`, `env.json`, `metrics.jsonl`, `figures/`; `resume=True` appends to old records (refused when `params` differ from the folder's `params.json`); a fresh run moves the old records aside, with the `units/` done markers that refer to them. In a distributed launch only rank 0 writes."
     def __init__(self, out_dir: str | os.PathLike, params: dict | None = None, device=None, resume: bool = False):
         self.dir = Path(out_dir); self.main = is_main_process()
         self.figures = self.dir/"figures"; self.metrics_path = self.dir/"metrics.jsonl"
         if not self.main: return                 # the other ranks compute the same numbers: rank 0 records them
         self.dir.mkdir(parents=True, exist_ok=True)
         self.figures.mkdir(exist_ok=True)
+        if resume and params is not None:        # appending to records made with other parameters would mix two runs
+            from oodgen.runs import params_conflict
+            if why := params_conflict(self.dir, params):
+                raise ValueError(f"{why}; resume there with its own parameters, use another folder, or resume=False "
+                                 f"to start over (the old records are moved aside)")
         _drop_torn_tail(self.metrics_path)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         if self.metrics_path.exists() and not resume:   # a fresh run in an old folder: keep the old records aside
-            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             os.replace(self.metrics_path, self.dir/f"metrics.{stamp}.jsonl.old")
+        units = self.dir/"units"   # done markers of finished units (oodgen.benchmark): they stand for records in metrics.jsonl
+        if units.is_dir() and not self.metrics_path.exists():   # ... so they go aside with them, and those units run again
+            os.replace(units, self.dir/f"units.{stamp}.old")
         if params is not None: self.write_json("params.json", params)
         self.write_json("env.json", env_info(device))
 

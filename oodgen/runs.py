@@ -18,9 +18,9 @@ __all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEP
            'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'parse_value',
            'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
            'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
-           'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages',
-           'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name',
-           'collect_sweep', 'run_sweep']
+           'temp_files_in', 'run_stage', 'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps',
+           'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process',
+           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -297,6 +297,49 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
                        f"  partial notebook: {out_nb}") from None
     if rank == 0: atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
     return run_dir
+
+# %% ../nbs/90_runs.ipynb #8f504124
+import hashlib
+
+def repo_root() -> Path:
+    "The checkout the package was installed from (it holds `nbs/` and `settings.ini`), else the git work tree of the working folder, else the working folder."
+    here = Path(__file__).resolve().parents[1] if "__file__" in globals() else None
+    if here and (here/"settings.ini").exists() and (here/"nbs").is_dir(): return here
+    try:
+        r = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
+        if r.returncode == 0 and r.stdout.strip(): return Path(r.stdout.strip())
+    except (OSError, subprocess.SubprocessError): pass
+    return Path.cwd()
+
+def params_hash(params: dict) -> str:
+    "A short hash of the parameters that change what a run computes (`RESULT_NEUTRAL` ones left out)."
+    key = {k: v for k, v in _jsonish(params).items() if k not in RESULT_NEUTRAL}
+    return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
+
+def interactive_run_dir(stage: str, ns: dict) -> str:
+    "The run folder of `stage` run by hand; `ns` holds its parameters (the notebook's `globals()`). `out_dir` at its default (`runs/<stage>-interactive`) becomes `<repo>/runs/<stage>-interactive-<params_hash>` (`$OODGEN_RUNS` for `<repo>/runs`); any other `out_dir` (`oodgen run` sets one) is kept. Writes `params.json`; a folder holding a run made with other parameters is refused (ValueError)."
+    from oodgen.core import is_main_process
+    defaults = notebook_parameters(find_stage(stage))
+    if missing := [k for k in defaults if k not in ns]:
+        raise ValueError(f"interactive_run_dir({stage!r}, ...) needs every parameter of the stage; missing: {missing} "
+                         f"(pass the notebook's globals() after its parameters cell)")
+    params = {k: ns[k] for k in defaults}
+    own = params["out_dir"] == defaults["out_dir"]       # else a chosen folder (oodgen run's has its params.json already)
+    if own:
+        root = Path(os.environ.get("OODGEN_RUNS") or repo_root()/"runs").expanduser()
+        run_dir = root/f"{Path(defaults['out_dir']).name}-{params_hash(params)}"
+    else: run_dir = Path(params["out_dir"]).expanduser()
+    run_dir = run_dir.resolve(); params["out_dir"] = str(run_dir)
+    if why := params_conflict(run_dir, params):
+        raise ValueError(f"{why}; leave out_dir at its default {defaults['out_dir']!r} (each set of parameters gets its "
+                         f"own folder), pass a new out_dir, or delete the folder to start over")
+    f, new = run_dir/"params.json", _jsonish(params)
+    if is_main_process():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        try: keep = json.loads(f.read_text()) == new or not own
+        except (OSError, json.JSONDecodeError): keep = False
+        if not keep: atomic_write_text(f, json.dumps(new, indent=2) + "\n")
+    return str(run_dir)
 
 # %% ../nbs/90_runs.ipynb #ce56b91b
 PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "teacher_vs_student.md", "stability_blur_mse.md")  # printed at the end
