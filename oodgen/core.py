@@ -197,7 +197,7 @@ def cpu_model() -> str:
 def numerics_info() -> dict:
     "The kernel choices behind a run's numbers: CPU, torch's ISA, threads, oneDNN / MKL, portable mode and the caps."
     import re
-    mkl = re.search(r"Math Kernel Library Version ([\w.\-]+)", torch.__config__.show())
+    mkl = re.search(r"Math Kernel Library Version ([\d.]+)", torch.__config__.show())
     return {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
             "portable": portable_requested(), "mkldnn": torch.backends.mkldnn.enabled, "mkl": mkl.group(1) if mkl else None,
             "caps": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR",
