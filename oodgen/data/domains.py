@@ -4,7 +4,7 @@
 
 # %% ../../nbs/01_data.domains.ipynb #d2a470a2
 from __future__ import annotations
-import hashlib, json, warnings
+import codecs, hashlib, importlib, json, pickle, warnings
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +25,9 @@ __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_
            'DATASETS', 'TORCHVISION_SETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset',
            'TensorDomain', 'find_corrupt_images', 'unreadable_images', 'MissingClassWarning', 'known_targets',
            'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG',
-           'image_transforms', 'get_dataset', 'dataset_domains', 'ArrayDomain', 'CleanSplits', 'DomainSplits',
-           'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
+           'image_transforms', 'get_dataset', 'dataset_domains', 'UnsafePickleError', 'load_cifar_pickle',
+           'ArrayDomain', 'CleanSplits', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler',
+           'plot_domains']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -317,6 +318,38 @@ def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[st
     if name in TORCHVISION_SETS: return ["train", "test"]
     return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
 
+# %% ../../nbs/01_data.domains.ipynb #cdd7cd00
+class UnsafePickleError(pickle.UnpicklingError):
+    "A data file's pickle asks for more than plain data (so it could run code when loaded); nothing of it was run."
+
+def _numpy_attr(mod: str, name: str):
+    "`numpy._core.<mod>.<name>` (numpy 2), else `numpy.core.<mod>.<name>` (numpy 1), without numpy 2's deprecated `numpy.core`."
+    for m in (f"numpy._core.{mod}", f"numpy.core.{mod}"):
+        try: return getattr(importlib.import_module(m), name)
+        except (ImportError, AttributeError): pass
+    raise pickle.UnpicklingError(f"this numpy has no {mod}.{name}")
+
+_DATA_GLOBALS = {("numpy", "ndarray"): lambda: np.ndarray, ("numpy", "dtype"): lambda: np.dtype,
+                 ("_codecs", "encode"): lambda: codecs.encode,
+                 **{(f"numpy.{p}.multiarray", "_reconstruct"): lambda: _numpy_attr("multiarray", "_reconstruct") for p in ("core", "_core")},
+                 **{(f"numpy.{p}.numeric", "_frombuffer"): lambda: _numpy_attr("numeric", "_frombuffer") for p in ("core", "_core")}}
+
+class _DataUnpickler(pickle.Unpickler):
+    "An unpickler that builds dicts, lists, strings, numbers and numpy arrays, and refuses every other global."
+    def __init__(self, file, path, fix: str, **kw): super().__init__(file, **kw); self.path, self.fix = path, fix
+    def _refuse(self, what: str):
+        return UnsafePickleError(f"{self.path} asks the unpickler for {what}, which a data file does not need (only dicts, "
+                                 f"lists, strings, numbers and numpy arrays are allowed): it could run code, so it was not "
+                                 f"loaded. {self.fix}")
+    def find_class(self, module, name):
+        if (get := _DATA_GLOBALS.get((module, name))) is None: raise self._refuse(f"{module}.{name}")
+        return get()
+    def persistent_load(self, pid): raise self._refuse(f"a persistent object {pid!r}")
+
+def load_cifar_pickle(path: str | os.PathLike, fix: str = "Delete it and download the data again.") -> dict:
+    "A CIFAR python batch or meta file (Python 2 strings read as latin-1) through the restricted unpickler; `fix` ends the error."
+    with open(path, "rb") as fh: return _DataUnpickler(fh, path, fix, encoding="latin1").load()
+
 # %% ../../nbs/01_data.domains.ipynb #751576f2
 class ArrayDomain(Dataset):
     "uint8 images `(N, H, W, C)` (C = 1 or 3) served as float `(3, H, W)` in [0, 1]; `targets` holds the labels."
@@ -333,12 +366,11 @@ def _read_mnist(d: Path, split: str):
     p = "train" if split == "train" else "t10k"
     return read_image_file(str(d/f"{p}-images-idx3-ubyte")).numpy()[..., None], read_label_file(str(d/f"{p}-labels-idx1-ubyte")).tolist()
 
-def _read_cifar(d: Path, split: str, fine: bool):
-    import pickle
+def _read_cifar(d: Path, split: str, fine: bool, fix: str):
     files = ([f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]) if not fine else [split]
     xs, ys = [], []
     for f in files:
-        with open(d/f, "rb") as fh: b = pickle.load(fh, encoding="latin1")
+        b = load_cifar_pickle(d/f, fix)
         xs.append(np.asarray(b["data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)); ys += b["fine_labels" if fine else "labels"]
     return np.concatenate(xs), ys
 
@@ -355,10 +387,10 @@ class CleanSplits(MultiDomainDataset):
                                                    f"--root {data_root(root)}`, or set OODGEN_DATA / root=")
         if name == "mnist": classes, read = DIGIT_NAMES, lambda s: _read_mnist(d, s)
         else:
-            import pickle
-            with open(d/("batches.meta" if name == "cifar10" else "meta"), "rb") as fh: meta = pickle.load(fh, encoding="latin1")
+            fix = f"Delete {d} and download it again with `python data_scripts/{script}.py --root {data_root(root)}`."
+            meta = load_cifar_pickle(d/("batches.meta" if name == "cifar10" else "meta"), fix)
             classes = meta["label_names" if name == "cifar10" else "fine_label_names"]
-            read = lambda s: _read_cifar(d, s, name == "cifar100")
+            read = lambda s: _read_cifar(d, s, name == "cifar100", fix)
         super().__init__(["train", "test"], classes, [ArrayDomain(*read(s), transform=transform) for s in ("train", "test")], name=name)
 
 for _n in TORCHVISION_SETS:
