@@ -148,13 +148,14 @@ def cue_conflict_shape_bias(pred, shape, texture) -> dict:
 def load_cue_conflict(root, size: int = 224, limit: int = 0) -> tuple[torch.Tensor, list, list, list]:
     "Images (N, 3, size, size) in [0, 1], shape and texture categories and file names of a cue-conflict folder."
     from PIL import Image
+    from oodgen.data.domains import load_image
     root = Path(root).expanduser()
     files = sorted(p for c in CUE_CONFLICT_CATEGORIES for p in (root / c).glob("*.png")) if root.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no cue-conflict images in {root} (<root>/<category>/<shape>N-<texture>M.png); "
                                 f"run `python data_scripts/cue_conflict.py` and pass <data root>/cue-conflict")
     if limit: files = [files[i] for i in np.linspace(0, len(files) - 1, min(limit, len(files))).round().astype(int)]
-    x = torch.stack([TF.to_tensor(Image.open(p).convert("RGB").resize((size, size), Image.BILINEAR)) for p in files])
+    x = torch.stack([TF.to_tensor(load_image(p).resize((size, size), Image.BILINEAR)) for p in files])
     return x, [p.parent.name for p in files], [texture_category(p.name) for p in files], [p.name for p in files]
 
 # %% ../nbs/43_probes.ipynb #90d71648

@@ -81,3 +81,43 @@ def test_other_reductions_are_refused(tmp_path):
     for obj in (collections.OrderedDict(a=1), subprocess.Popen, eval):
         (tmp_path / "b").write_bytes(pickle.dumps(obj, protocol=2))
         with pytest.raises(UnsafePickleError, match=str(tmp_path / "b")): load_cifar_pickle(tmp_path / "b")
+
+
+# ------------------------------------------------------------------------------------------------ image modes
+def _palette():
+    im = Image.new("P", (3, 1)); im.putpalette([255, 0, 0, 0, 128, 255, 10, 20, 30] + [0] * 759); im.putdata([0, 1, 2])
+    return im
+
+def _palette_transparent():
+    im = _palette(); im.info["transparency"] = 1; return im
+
+U16 = np.array([[0, 1000, 32768, 65535]], np.uint16)
+# (name, image, file format, expected 8-bit RGB of the first row, worked out by hand)
+MODES = [
+    ("I;16 png", Image.fromarray(U16), "png", [[v] * 3 for v in (0, 4, 128, 255)]),         # round(v * 255 / 65535)
+    ("I;16B tiff", Image.fromarray(U16.astype(">u2")), "tiff", [[v] * 3 for v in (0, 4, 128, 255)]),
+    ("I 16-bit values", Image.fromarray(U16.astype(np.int32)), "tiff", [[v] * 3 for v in (0, 4, 128, 255)]),
+    ("I 32-bit", Image.fromarray(np.array([[-7, 2**29, 2**31 - 1]], np.int32)), "tiff",   # 2**29 * 255 / (2**31 - 1) = 63.75
+     [[0] * 3, [64] * 3, [255] * 3]),
+    ("F", Image.fromarray(np.array([[-0.5, 0.2, 0.6, 2.0]], np.float32)), "tiff", [[v] * 3 for v in (0, 51, 153, 255)]),
+    ("P", _palette(), "png", [[255, 0, 0], [0, 128, 255], [10, 20, 30]]),
+    ("P transparency", _palette_transparent(), "png", [[255, 0, 0], [0, 128, 255], [10, 20, 30]]),
+    ("LA", Image.merge(
+        "LA", [Image.fromarray(np.array([[100, 7]], np.uint8)), Image.fromarray(np.array([[50, 255]], np.uint8))]),
+     "png", [[100] * 3, [7] * 3]),
+    ("CMYK", Image.merge("CMYK", [Image.fromarray(np.array([[0, 0, 51]], np.uint8)), Image.fromarray(np.array([[255, 0, 0]], np.uint8)),
+                                  Image.fromarray(np.array([[0, 0, 0]], np.uint8)), Image.fromarray(np.array([[0, 255, 0]], np.uint8))]),
+     "tiff", [[255, 0, 255], [0, 0, 0], [204, 255, 255]]),                                 # R = 255 - C - K, G = 255 - M - K ...
+    ("1", Image.fromarray(np.array([[True, False]])), "png", [[255] * 3, [0] * 3]),
+]
+
+
+@pytest.mark.parametrize("name,im,fmt,expected", MODES, ids=[m[0] for m in MODES])
+def test_every_image_mode_loads_as_what_it_shows(tmp_path, name, im, fmt, expected):
+    f = tmp_path / "dom" / "cls" / f"x.{fmt}"; f.parent.mkdir(parents=True); im.save(f)
+    with Image.open(f) as back: assert back.mode == im.mode or (name == "I;16B tiff" and back.mode.startswith("I;16"))
+    got = load_image(f)
+    assert got.mode == "RGB" and np.asarray(got)[0].tolist() == expected
+    ds = get_dataset(str(tmp_path))                               # a folder dataset serves it in [0, 1]
+    x, _ = ds["dom"][0]
+    assert torch.equal(x[:, 0], torch.tensor(expected, dtype=torch.float32).T / 255)

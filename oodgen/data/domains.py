@@ -23,7 +23,7 @@ from ..core import atomic_write_text, data_root, Registry
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
            'DATASETS', 'TORCHVISION_SETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset',
-           'TensorDomain', 'find_corrupt_images', 'unreadable_images', 'MissingClassWarning', 'known_targets',
+           'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images', 'MissingClassWarning', 'known_targets',
            'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG',
            'image_transforms', 'get_dataset', 'dataset_domains', 'UnsafePickleError', 'load_cifar_pickle',
            'ArrayDomain', 'CleanSplits', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler',
@@ -68,9 +68,9 @@ class CorruptImageError(ValueError):
     "An image file could not be read."
 
 def load_image(path: str | os.PathLike) -> Image.Image:
-    "Open an image as RGB, or raise `CorruptImageError` naming the file and what to do."
+    "Open an image as 8-bit RGB (any mode, see `to_rgb`), or raise `CorruptImageError` naming the file and what to do."
     try:
-        with Image.open(path) as im: return im.convert("RGB")
+        with Image.open(path) as im: return to_rgb(im)
     except (OSError, UnidentifiedImageError, ValueError) as e:
         raise CorruptImageError(f"cannot read image {path}: {e}. Replace or delete the file (list all bad files "
                                 f"with oodgen.data.domains.find_corrupt_images(root)).") from None
@@ -104,6 +104,17 @@ def find_corrupt_images(root: str | os.PathLike) -> list[Path]:
                 with Image.open(p) as im: im.verify()
             except Exception: bad.append(p)
     return bad
+
+# %% ../../nbs/01_data.domains.ipynb #a2cf2bdb
+def to_rgb(im: Image.Image) -> Image.Image:
+    "`im` as 8-bit RGB: 16-bit grey scaled by 65535, 32-bit grey by 65535 (values within 16 bits) or 2**31 - 1, float clipped to [0, 1]."
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        a = np.asarray(im).astype(np.float64)
+        if im.mode == "F": a = np.nan_to_num(a, nan=0.0)
+        else: a = a / (65535 if im.mode.startswith("I;16") or a.max(initial=0) <= 65535 else 2**31 - 1)
+        im = Image.fromarray(np.round(np.clip(a, 0, 1) * 255).astype(np.uint8))
+    elif im.mode == "P" and "transparency" in im.info: im = im.convert("RGBA")     # (PIL warns on P -> RGB here)
+    return im.convert("RGB")
 
 # %% ../../nbs/01_data.domains.ipynb #c25949eb
 def _check_cache_dir() -> Path:
