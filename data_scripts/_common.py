@@ -8,6 +8,11 @@ Every script follows the same steps:
    one is deleted and the script fails with the two hashes and what to do);
 3. extract into `<root>/_tmp_<folder>/`, move the data into the layout `oodgen.data` reads
    (`<root>/<folder>/<domain>/<class>/<image>` for the DomainBed sets), check it, then write the done marker.
+   Tar members pass the `data` extraction filter and zip members must land inside the folder: a path or link
+   leading outside it, an absolute path, a device or a FIFO stops with an `ArchiveError` naming the member.
+
+A full disk (`ENOSPC`) stops with one line naming the folder and the space needed (`DiskFullError`); the `.part`
+download, the archive and data sets prepared before are kept, so the same command resumes once space is freed.
 
 Where no checksum is published the SHA-256 of what was downloaded is printed and stored in the done marker
 ("trust on first use"); pin it with `--sha256` on other machines.
@@ -17,7 +22,7 @@ data root and the benchmarks' domain and class names, when needed.
 """
 from __future__ import annotations
 
-import argparse, gzip, hashlib, http.client, json, os, shutil, socket, sys, tarfile, time, urllib.error, urllib.parse
+import argparse, errno, gzip, hashlib, http.client, json, os, shutil, socket, sys, tarfile, time, urllib.error, urllib.parse
 import urllib.request, zipfile
 from pathlib import Path
 
@@ -35,6 +40,36 @@ class ChecksumError(ValueError):
 
 class LayoutError(ValueError):
     "The extracted data is not in the expected layout."
+
+
+class DiskFullError(RuntimeError):
+    "A write found the disk full (`ENOSPC`); what was written before (downloads, earlier data sets) is kept."
+
+
+def _human(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB": return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+
+
+def disk_full(folder, need: int | None = None, at_least: bool = False, keep: str = "") -> DiskFullError:
+    "The one-line error for a full disk under `folder`: the space needed (when known), the space free, what to do."
+    folder = Path(folder); probe = folder
+    while not probe.exists() and probe != probe.parent: probe = probe.parent
+    try: free = f"{_human(shutil.disk_usage(probe).free)} free"
+    except OSError: free = "free space unknown"
+    needs = f"{'at least ' if at_least else ''}{_human(need)} more needed, " if need else ""
+    return DiskFullError(f"disk full writing to {folder} ({needs}{free}): free some space there or pass --root on a "
+                         f"larger disk, then run the same command again{'; ' + keep if keep else ''}")
+
+
+def _write(folder, fn, *args, need: int | None = None, at_least: bool = False, keep: str = "", **kw):
+    "`fn(*args, **kw)`, a write under `folder`; a full disk (`ENOSPC`) becomes `DiskFullError` naming the folder."
+    try:
+        return fn(*args, **kw)
+    except OSError as e:
+        if e.errno != errno.ENOSPC: raise
+        raise disk_full(folder, need, at_least, keep) from None
 
 
 def default_root() -> Path:
@@ -113,9 +148,15 @@ def download(url: str, dest, sha256: str | None = None, md5: str | None = None, 
                     if start.isdigit() and int(start) != offset: offset = 0
                 length = r.headers.get("Content-Length")
                 total = offset + int(length) if length and length.isdigit() else None
-                with open(part, "ab" if offset else "wb") as f, _progress(total, offset, dest.name, quiet) as bar:
-                    while chunk := r.read(chunk_size):
-                        f.write(chunk); bar.update(len(chunk))
+                try:
+                    with open(part, "ab" if offset else "wb") as f, _progress(total, offset, dest.name, quiet) as bar:
+                        while chunk := r.read(chunk_size):
+                            f.write(chunk); bar.update(len(chunk))
+                except OSError as e:
+                    if e.errno != errno.ENOSPC: raise
+                    have = part.stat().st_size if part.exists() else 0
+                    raise disk_full(dest.parent, total - have if total else None,
+                                    keep=f"{part.name} keeps the {have:,} bytes received and resumes from there") from None
                 size = part.stat().st_size
                 if total is not None and size != total:
                     raise DownloadError(f"connection closed after {size} of {total} bytes")
@@ -146,29 +187,68 @@ def download(url: str, dest, sha256: str | None = None, md5: str | None = None, 
 
 
 # ---------------------------------------------------------------------------------------------------- extraction
-def _safe_target(base: Path, name: str) -> Path:
+class ArchiveError(ValueError):
+    "An archive member that extraction refuses: a path or link leading outside the target, a device, a FIFO ..."
+
+
+def _safe_target(base: Path, name: str, archive=None) -> Path:
     t = (base / name).resolve()
     if base.resolve() not in (t, *t.parents):
-        raise ValueError(f"archive member {name!r} would land outside {base}; refusing to extract it")
+        raise ArchiveError(f"{Path(archive).name + ': ' if archive else ''}archive member {name!r} would land outside "
+                           f"{base}; refusing to extract it (the archive is damaged or not what it should be)")
     return t
 
 
+_TAR_REFUSALS = {"SpecialFileError": "it is a special file (a device or FIFO), which a data set does not hold",
+                 "AbsolutePathError": "its path is absolute", "OutsideDestinationError": "its path leads outside {dest}",
+                 "AbsoluteLinkError": "it is a link to an absolute path",
+                 "LinkOutsideDestinationError": "it is a link pointing outside {dest}"}
+
+
+def _check_tar_member(m: tarfile.TarInfo, dest: Path, archive: Path):
+    "Raise `ArchiveError` naming `m` unless the `data` extraction filter lets it through (checked by hand before 3.11.4)."
+    def refuse(why):
+        raise ArchiveError(f"{archive.name}: refusing to extract archive member {m.name!r}: {why.format(dest=dest)}; "
+                           f"nothing of it was written (the archive is damaged or not what it should be)")
+    if m.name.startswith(("/", os.sep)): refuse(_TAR_REFUSALS["AbsolutePathError"])    # (the filter would strip the /)
+    if hasattr(tarfile, "data_filter"):
+        try: tarfile.data_filter(m, str(dest))
+        except tarfile.FilterError as e: refuse(_TAR_REFUSALS.get(type(e).__name__, str(e)))
+        return
+    if not (m.isreg() or m.isdir() or m.issym() or m.islnk()): refuse(_TAR_REFUSALS["SpecialFileError"])
+    if (m.issym() or m.islnk()) and Path(m.linkname).is_absolute(): refuse(_TAR_REFUSALS["AbsoluteLinkError"])
+    try:
+        _safe_target(dest, m.name)
+        if m.issym() or m.islnk():
+            _safe_target(dest, str(Path(m.name).parent / m.linkname) if m.issym() else m.linkname)
+    except ArchiveError: refuse(_TAR_REFUSALS["OutsideDestinationError"] if not (m.issym() or m.islnk())
+                                else _TAR_REFUSALS["LinkOutsideDestinationError"])
+
+
 def extract(archive, dest, quiet: bool = False) -> Path:
-    "Extract a .zip, .tar(.gz/.bz2/.xz) or single-file .gz into `dest`, refusing paths outside it."
+    """Extract a .zip, .tar(.gz/.bz2/.xz) or single-file .gz into `dest`.
+
+    Tar members go through the `data` filter (`tarfile.data_filter`): no absolute paths or `..` out of `dest`, no links
+    pointing outside it, no devices or FIFOs; zip members must land inside `dest`. A refused member stops the
+    extraction with an `ArchiveError` naming it.
+    """
     archive, dest = Path(archive), Path(dest); dest.mkdir(parents=True, exist_ok=True)
     from tqdm.auto import tqdm
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
-            for m in tqdm(z.infolist(), desc=f"extract {archive.name}", disable=quiet, leave=False):
-                _safe_target(dest, m.filename); z.extract(m, dest)
+            members = z.infolist()
+            for m in members: _safe_target(dest, m.filename, archive)             # every member checked first
+            left = sum(m.file_size for m in members)
+            for m in tqdm(members, desc=f"extract {archive.name}", disable=quiet, leave=False):
+                _write(dest, z.extract, m, dest, need=left); left -= m.file_size
     elif tarfile.is_tarfile(archive):
         with tarfile.open(archive, "r:*") as t:
             for m in tqdm(t, desc=f"extract {archive.name}", disable=quiet, leave=False):
-                _safe_target(dest, m.name)
-                if m.issym() or m.islnk(): continue          # data sets need no links
-                t.extract(m, dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+                _check_tar_member(m, dest, archive)
+                _write(dest, t.extract, m, dest, need=m.size or None, at_least=True,
+                       **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     elif archive.suffix == ".gz":
-        with gzip.open(archive, "rb") as fi, open(dest / archive.stem, "wb") as fo: shutil.copyfileobj(fi, fo)
+        with gzip.open(archive, "rb") as fi, open(dest / archive.stem, "wb") as fo: _write(dest, shutil.copyfileobj, fi, fo)
     else:
         raise ValueError(f"{archive} is not a zip, tar or gz archive (is the download an HTML page?)")
     return dest
@@ -224,7 +304,7 @@ def is_done(folder) -> dict | None:
 def mark_done(folder, **info) -> Path:
     p = Path(folder) / DONE
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **info}, indent=2) + "\n")
+    _write(p.parent, tmp.write_text, json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **info}, indent=2) + "\n")
     os.replace(tmp, p)
     return p
 
@@ -267,12 +347,16 @@ def prepare_archive(*, name: str, root, folder: str, url: str, filename: str, lo
                f"pin it elsewhere)", quiet)
     tmp = root / ("_tmp_" + folder.replace("/", "_"))
     if tmp.exists(): shutil.rmtree(tmp)
-    extract(archive, tmp, quiet=quiet)
+    try:
+        extract(archive, tmp, quiet=quiet)
+    except DiskFullError as e:
+        shutil.rmtree(tmp, ignore_errors=True)          # the partial extraction; the archive stays for the next run
+        raise DiskFullError(f"{e}; {archive} is kept") from None
     src = locate(tmp)
     summary = check(src)
     if target.exists(): target.rmdir()           # an empty folder left by an earlier attempt
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(src), str(target))
+    _write(target.parent, shutil.move, str(src), str(target), keep=f"the extracted data is in {src}")
     shutil.rmtree(tmp, ignore_errors=True)
     mark_done(target, name=name, url=url if archive.parent.name == "_downloads" else None, file=archive.name,
               sha256=digest, summary=summary)
@@ -301,5 +385,8 @@ def run_main(fn):
     "Run a script's main, turning expected failures into a one-paragraph message and exit status 1."
     try:
         fn()
-    except (DownloadError, ChecksumError, LayoutError, FileNotFoundError, ValueError) as e:
+    except (DownloadError, ChecksumError, LayoutError, DiskFullError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr); sys.exit(1)
+    except OSError as e:                   # a full disk in a script's own writes: one line, not a traceback
+        if e.errno != errno.ENOSPC: raise
+        print(f"error: {disk_full(Path(e.filename).parent if e.filename else default_root())}", file=sys.stderr); sys.exit(1)

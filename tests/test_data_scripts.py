@@ -1,6 +1,6 @@
 """data_scripts/ against a local HTTP server (127.0.0.1, ephemeral port, with HTTP Range support) serving small
 archives in the real formats: download + layout, checksum failure, resumed downloads, idempotent reruns."""
-import gzip, hashlib, importlib, io, json, re, subprocess, sys, tarfile, threading, zipfile
+import errno, gzip, hashlib, importlib, io, json, re, subprocess, sys, tarfile, threading, zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -254,3 +254,106 @@ def test_scripts_are_light_and_fail_cleanly(server, tmp_path):
     r = subprocess.run([sys.executable, str(SCRIPTS / "pacs.py"), "--root", str(tmp_path), "--url", url,
                         "--sha256", "1" * 64, "--quiet"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.startswith("error: PACS.zip: SHA-256 is") and "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------------------------------------ unsafe archives
+C10_FILES = ["batches.meta", "test_batch"] + [f"data_batch_{i}" for i in range(1, 6)]
+
+
+def tar_with(members, mode="w:gz") -> bytes:
+    "The CIFAR-10 archive layout plus `members` = [(name, tar type, link name)] (files of 3 bytes, links, FIFOs, devices)."
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as t:
+        for f in C10_FILES:
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{f}"); info.size = 3; t.addfile(info, io.BytesIO(b"abc"))
+        for name, kind, link in members:
+            info = tarfile.TarInfo(name); info.type, info.linkname = kind, link
+            if kind == tarfile.REGTYPE: info.size = 3
+            t.addfile(info, io.BytesIO(b"abc") if kind == tarfile.REGTYPE else None)
+    return buf.getvalue()
+
+
+BAD_MEMBERS = [("fifo", ("cifar-10-batches-py/pipe", tarfile.FIFOTYPE, ""), "special file"),
+               ("char device", ("cifar-10-batches-py/null", tarfile.CHRTYPE, ""), "special file"),
+               ("block device", ("cifar-10-batches-py/sda", tarfile.BLKTYPE, ""), "special file"),
+               ("symlink absolute", ("cifar-10-batches-py/passwd", tarfile.SYMTYPE, "/etc/passwd"), "link to an absolute path"),
+               ("symlink outside", ("cifar-10-batches-py/up", tarfile.SYMTYPE, "../../outside"), "link pointing outside"),
+               ("hard link outside", ("cifar-10-batches-py/hard", tarfile.LNKTYPE, "../outside"), "link pointing outside"),
+               ("dot-dot path", ("../outside", tarfile.REGTYPE, ""), "outside"),
+               ("absolute path", ("/tmp/oodgen-absolute-member", tarfile.REGTYPE, ""), "absolute")]
+
+
+@pytest.mark.parametrize("member,why", [b[1:] for b in BAD_MEMBERS], ids=[b[0] for b in BAD_MEMBERS])
+def test_tar_member_refused_with_its_name(tmp_path, member, why):
+    arc = tmp_path / "cifar-10-python.tar.gz"; arc.write_bytes(tar_with([member]))
+    dest = tmp_path / "x" / "dest"
+    with pytest.raises(C.ArchiveError, match=re.escape(f"cifar-10-python.tar.gz: refusing to extract archive member "
+                                                       f"{member[0]!r}: ") + ".*" + why):
+        C.extract(arc, dest, quiet=True)
+    assert not (tmp_path / "x" / "outside").exists() and not (tmp_path / "outside").exists()
+    assert not Path("/tmp/oodgen-absolute-member").exists()
+
+
+def test_tar_fifo_fails_in_one_line_from_the_command_line(tmp_path):
+    arc = tmp_path / "cifar-10-python.tar.gz"; arc.write_bytes(tar_with([("cifar-10-batches-py/pipe", tarfile.FIFOTYPE, "")]))
+    r = subprocess.run([sys.executable, str(SCRIPTS / "cifar10.py"), "--root", str(tmp_path / "data"), "--archive", str(arc),
+                        "--sha256", sha(arc.read_bytes()), "--quiet"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("error: cifar-10-python.tar.gz: refusing to extract archive member "
+                               "'cifar-10-batches-py/pipe': it is a special file") and r.stderr.count("\n") == 1
+    assert not (tmp_path / "data" / "cifar-10-batches-py").exists()
+
+
+def test_tar_links_inside_are_kept(tmp_path):
+    arc = tmp_path / "a.tar"; arc.write_bytes(tar_with([("cifar-10-batches-py/alias", tarfile.SYMTYPE, "test_batch")], "w"))
+    out = C.extract(arc, tmp_path / "dest", quiet=True) / "cifar-10-batches-py"
+    assert (out / "alias").is_symlink() and (out / "alias").read_bytes() == b"abc"
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "/tmp/oodgen-zip-absolute.txt", "a/../../evil.txt"])
+def test_zip_member_outside_refused_before_anything_is_written(tmp_path, name):
+    arc = tmp_path / "PACS.zip"; arc.write_bytes(make_zip({"kfold/photo/dog/0.png": png(0), name: b"evil"}))
+    with pytest.raises(C.ArchiveError, match=re.escape(f"PACS.zip: archive member {name!r} would land outside")):
+        C.extract(arc, tmp_path / "dest", quiet=True)
+    assert not any((tmp_path / "dest").iterdir()) and not (tmp_path / "evil.txt").exists()
+
+
+# ------------------------------------------------------------------------------------------------ disk full
+def test_disk_full_during_download_keeps_everything(server, tmp_path, monkeypatch):
+    data = bytes(range(256)) * 40; url = server.serve("/big.bin", data)             # 10,240 bytes: 8,240 = 8.0 KiB left after 2,000
+    dl = tmp_path / "_downloads"; dl.mkdir(); (dl / "earlier.zip").write_bytes(b"an earlier download")
+    real_open, written = open, []
+    class Full:                                     # a file that takes 2,000 bytes and then finds the disk full
+        def __init__(self, f): self.f = f
+        def write(self, b):
+            if sum(written) + len(b) > 2000: raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(len(b)); return self.f.write(b)
+        def __enter__(self): return self
+        def __exit__(self, *a): self.f.close()
+    monkeypatch.setattr(C, "open", lambda p, *a, **k: Full(real_open(p, *a, **k)) if str(p).endswith(".part")
+                        else real_open(p, *a, **k), raising=False)
+    with pytest.raises(C.DiskFullError) as e:
+        C.download(url, dl / "big.bin", sha256=sha(data), chunk_size=1000, quiet=True)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"disk full writing to {dl} (8.0 KiB more needed, ") and "big.bin.part keeps the 2,000 bytes" in msg
+    assert (dl / "big.bin.part").read_bytes() == data[:2000] and (dl / "earlier.zip").read_bytes() == b"an earlier download"
+    assert not (dl / "big.bin").exists()
+    monkeypatch.undo()
+    assert C.download(url, dl / "big.bin", sha256=sha(data), quiet=True).read_bytes() == data   # resumed
+    assert server.log[-1] == ("/big.bin", "bytes=2000-")
+
+
+def test_disk_full_during_extraction(tmp_path, monkeypatch):
+    arc = tmp_path / "cifar-10-python.tar.gz"; arc.write_bytes(tar_with([]))
+    root = tmp_path / "data"; (root / "PACS").mkdir(parents=True); (root / "PACS" / "kept").write_text("earlier data")
+    def full(*a, **k): raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(tarfile, "copyfileobj", full)
+    with pytest.raises(C.DiskFullError) as e:
+        script("cifar10").prepare(root, archive=arc, sha256=sha(arc.read_bytes()), quiet=True)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"disk full writing to {root / '_tmp_cifar-10-batches-py'} (at least 3 bytes more needed, ")
+    assert msg.endswith(f"{arc} is kept") and arc.exists() and (root / "PACS" / "kept").read_text() == "earlier data"
+    assert not (root / "_tmp_cifar-10-batches-py").exists() and not (root / "cifar-10-batches-py").exists()
+    monkeypatch.undo()
+    out = script("cifar10").prepare(root, archive=arc, sha256=sha(arc.read_bytes()), quiet=True)
+    assert (out / "test_batch").read_bytes() == b"abc" and (out / C.DONE).exists()
