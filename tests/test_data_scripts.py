@@ -357,3 +357,10 @@ def test_disk_full_during_extraction(tmp_path, monkeypatch):
     monkeypatch.undo()
     out = script("cifar10").prepare(root, archive=arc, sha256=sha(arc.read_bytes()), quiet=True)
     assert (out / "test_batch").read_bytes() == b"abc" and (out / C.DONE).exists()
+
+
+def test_disk_full_in_a_scripts_own_write_is_one_line(tmp_path, capsys):
+    def main(): raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "terra" / "x.jpg"))
+    with pytest.raises(SystemExit) as e: C.run_main(main)
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and err.startswith(f"error: disk full writing to {tmp_path / 'terra'} (") and err.count("\n") == 1
