@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_runs.ipynb #7ef3b862
 from __future__ import annotations
-import contextlib, datetime, itertools, json, os, shutil, subprocess, sys, time
+import contextlib, datetime, fcntl, hashlib, itertools, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,12 +15,12 @@ from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, chec
 
 # %% auto #0
 __all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'PIPELINE_TABLES',
-           'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'parse_value',
-           'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
-           'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
-           'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages',
-           'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name',
-           'collect_sweep', 'run_sweep']
+           'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'BoolWord', 'parse_value',
+           'notebook_parameters', 'check_parameters', 'settle_words', 'check_values', 'default_run_name',
+           'absolute_paths', 'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name',
+           'prepare_run_dir', 'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'run_stage_job',
+           'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points',
+           'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -62,12 +62,75 @@ def find_stage(stage: str, nbs: Path | None = None) -> Path:
     raise CLIError(f"unknown stage {stage!r}; stages: {', '.join(stage_short_name(s) for s in stages)} "
                    f"(or their notebook names: {', '.join(stages)})")
 
-# %% ../nbs/90_runs.ipynb #ece00b17
-def parse_value(v: str):
-    "A command-line value as YAML (numbers, booleans, lists, dicts), else the string itself."
-    try: return yaml.safe_load(v)
-    except yaml.YAMLError: return v
+# %% ../nbs/90_runs.ipynb #bd5e76a0
+class BoolWord(str):
+    "A YAML 1.1 boolean word other than true / false (`yes`, `no`, `on`, `off`) as it was typed; `settle_words` makes it a bool where the parameter's default is not text."
+    @property
+    def flag(self) -> bool: return self.lower() in ("yes", "on")
 
+_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$")
+
+class _ValueLoader(yaml.SafeLoader):
+    "SafeLoader with YAML 1.2 numbers (`1e-3` a float, `010` ten, no base 60), dates as text, yes / no / on / off as `BoolWord`s."
+_ValueLoader.yaml_implicit_resolvers = {
+    k: [(t, r) for t, r in v if t not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ValueLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_ValueLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+def _int(loader, node):
+    v = loader.construct_scalar(node)
+    return int(v, 16) if v.startswith("0x") else int(v[2:], 8) if v.startswith("0o") else int(v, 10)
+def _bool(loader, node):
+    v = loader.construct_scalar(node)
+    return v.lower() == "true" if v.lower() in ("true", "false") else BoolWord(v)
+_ValueLoader.add_constructor("tag:yaml.org,2002:int", _int)
+_ValueLoader.add_constructor("tag:yaml.org,2002:bool", _bool)
+
+def _plain(x, what: str, v: str):
+    "Fail unless `x` is built only from str / int / float / bool / None / list / dict with text keys, all the way down."
+    if isinstance(x, list):
+        for e in x: _plain(e, what, v)
+    elif isinstance(x, dict):
+        for k, e in x.items():
+            if not isinstance(k, str):
+                raise CLIError(f"{what} {v!r}: the key {k!r} is a {type(k).__name__}; keys must be text (quote it: '{k}')")
+            _plain(e, what, v)
+    elif not isinstance(x, (str, int, float, bool, type(None))):
+        raise CLIError(f"{what} {v!r} reads as a {type(x).__name__}; values are text, numbers, true / false, null, [lists] and {{maps}}")
+
+def parse_value(v: str, what: str = "parameter value", file: bool = False):
+    "A command-line value (or with `file`, a YAML file's text) read as safe YAML: numbers, booleans, lists, dicts; a value that is not YAML stays the string itself (a file that is not YAML is refused)."
+    tokens, error = [], None
+    try:
+        for t in yaml.scan(v, Loader=_ValueLoader): tokens.append(t)
+    except yaml.YAMLError as e: error = e
+    for t in tokens:
+        if isinstance(t, yaml.TagToken):
+            tag = v[t.start_mark.index:t.end_mark.index]
+            raise CLIError(f"{what} {v!r}: YAML tags ({tag}) are not accepted; write plain values (text, numbers, true / false, "
+                           f"[lists], {{maps}}), quoted where they hold such characters")
+        if isinstance(t, (yaml.AnchorToken, yaml.AliasToken)):
+            raise CLIError(f"{what} {v!r}: YAML anchors / aliases (&, *) are not accepted; quote the value")
+    if not file:                  # a '#' outside every token starts a YAML comment: the rest would be dropped silently
+        spans = [(t.start_mark.index, t.end_mark.index) for t in tokens]
+        for m in re.finditer("#", v):
+            i = m.start()
+            if (i == 0 or v[i - 1] in " \t\r\n") and not any(a <= i < b for a, b in spans):
+                raise CLIError(f"{what} {v!r}: YAML would read {v[i:]!r} as a comment and drop it; quote the value, "
+                               f"e.g. \"'{v}'\"")
+    if error is None:
+        try: x = yaml.load(v, Loader=_ValueLoader)
+        except yaml.YAMLError as e: error = e
+    if error is not None:
+        if file: raise CLIError(f"{what} is not valid YAML: {str(error).splitlines()[0]}")
+        return v
+    _plain(x, what, v)
+    return x
+
+
+# %% ../nbs/90_runs.ipynb #ece00b17
 def _literal(src: str):
     import ast
     try: return ast.literal_eval(src)
@@ -149,8 +212,25 @@ def _kind_ok(v, default, name) -> bool:
     if float in allowed: allowed = (*allowed, int)
     return isinstance(v, allowed) and not isinstance(v, bool)
 
-def check_values(params: dict, defaults: dict, stage: str):
-    "Fail, before any work starts, on a value of the wrong type (judged by the default) or outside its range (`PARAMETER_RULES`)."
+def _wants_text(default, name) -> bool:
+    "Does the parameter take text (or a list of texts)? Then yes / no / on / off are words, not booleans."
+    if isinstance(default, bool): return False
+    if isinstance(default, str) or str in ALSO_ACCEPTED.get(name, ()): return True
+    return isinstance(default, list) and all(isinstance(x, str) for x in default)
+
+def settle_words(v, default=None, name: str = ""):
+    "`BoolWord`s in `v` made plain: the word itself where the parameter takes text, else the bool YAML 1.1 means (mapping keys stay text)."
+    text = _wants_text(default, name)
+    def fix(x):
+        if isinstance(x, BoolWord): return str(x) if text else x.flag
+        if isinstance(x, list): return [fix(e) for e in x]
+        if isinstance(x, dict): return {str(k): fix(e) for k, e in x.items()}
+        return x
+    return fix(v)
+
+def check_values(params: dict, defaults: dict, stage: str) -> dict:
+    "Fail, before any work starts, on a value of the wrong type (judged by the default) or outside its range (`PARAMETER_RULES`); returns the values with yes / no words settled (`settle_words`)."
+    params = {k: settle_words(v, defaults.get(k), k) for k, v in params.items()}
     for k, v in params.items():
         d = defaults.get(k)
         if not _kind_ok(v, d, k):
@@ -161,6 +241,7 @@ def check_values(params: dict, defaults: dict, stage: str):
         try: ok = rule is None or bool(rule[0](v))
         except TypeError: ok = False
         if not ok: raise CLIError(f"parameter {k!r} of stage {stage} got {v!r}; expected {rule[1]}")
+    return params
 
 # %% ../nbs/90_runs.ipynb #ea5b1b4c
 def default_run_name(stage: str) -> str:
@@ -265,7 +346,7 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
     check_run_name(name)
     defaults = notebook_parameters(nb)
-    check_parameters(params, defaults, stage); check_values(params, defaults, stage)
+    check_parameters(params, defaults, stage); params = check_values(params, defaults, stage)
     run_dir = (Path(out)/(name or default_run_name(stage))).resolve()
     params["out_dir"] = str(run_dir)
     if "resume" in defaults and "resume" not in params and (run_dir/"checkpoints"/"last.pt").exists():
@@ -384,7 +465,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
     stages = {st for item in steps for st, _, _ in (item if isinstance(item, list) else [item])}
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
     what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
-    check_parameters(params, known, what); check_values(params, known, what)
+    check_parameters(params, known, what); params = check_values(params, known, what)
     prepare_run_dir(root, overwrite)
     for item in steps:
         group, todo = item if isinstance(item, list) else [item], []
@@ -451,8 +532,9 @@ def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs:
     check_launcher(launcher)
     nb = find_stage(stage); known = notebook_parameters(nb)
     check_run_name(name); check_parameters({**grid, **(fixed or {})}, known, nb.stem)
+    fixed = check_values(fixed or {}, known, nb.stem)          # each value is judged on its own: fixed and grid apart
+    grid = {k: [check_values({k: x}, known, nb.stem)[k] for x in (v if isinstance(v, list) else [v])] for k, v in grid.items()}
     points = grid_points(grid)
-    for pt in points: check_values({**(fixed or {}), **pt}, known, nb.stem)
     root = prepare_run_dir((Path(out)/(name or default_run_name(f"sweep-{stage_short_name(nb.stem)}"))).resolve(), overwrite)
     for pt in points:
         folder = root/point_name(pt)

@@ -65,3 +65,52 @@ def test_rerun_with_other_parameters_is_refused_and_overwrite_starts_over(tmp_pa
     oodgen_cli("run", "benchmark", "-p", "steps", "4", *tiny, "--quiet", "--overwrite")
     import json
     assert json.loads((tmp_path/"r"/"params.json").read_text())["steps"] == 4
+
+# Values are read as a safe YAML subset (issue 28). `-p steps -5` comes last in these cases: without the check under
+# test the run is still refused before any work, by a message that lacks the words looked for.
+SAFE = ["-p", "steps", "-5"]
+
+@pytest.mark.parametrize("value", ["!!binary aGk=", "!!set {a, b}", "!!python/name:os.system", "!mine {a: 1}",
+                                   "{a: !!python/tuple [1, 2]}", "[1, !!str 2]"])
+def test_yaml_tags_are_refused(tmp_path, capsys, value):
+    code, err = cli_in_process(B + ["-p", "hparams", value, *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "tags" in err and "are not accepted" in err and repr(value) in err, err
+    assert "Traceback" not in err and not (tmp_path/"r").exists()
+
+def test_value_cut_by_a_yaml_comment_is_refused(tmp_path, capsys):
+    code, err = cli_in_process(B + ["-p", "data_root", "/data/run #2", *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "as a comment" in err and "quote the value" in err, err
+
+def test_mapping_keys_must_be_text(tmp_path, capsys):
+    "papermill and JSON would turn the key 1 into '1' in the run without a word."
+    code, err = cli_in_process(B + ["-p", "hparams", "{1: 0.5}", *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "keys must be text" in err, err
+
+def test_exponent_numbers_are_floats_also_inside_lists_and_maps():
+    from oodgen.runs import parse_value
+    assert [parse_value(v) for v in ["1e-3", "1E-4", "-2.5e3"]] == [1e-3, 1e-4, -2500.0]
+    assert parse_value("{lr: 1e-4, decay: [1e-5, 3E2]}") == {"lr": 1e-4, "decay": [1e-5, 300.0]}
+    assert parse_value("010") == 10 and parse_value("1:30") == "1:30"        # no octal, no base 60
+
+def test_exponent_float_accepted_where_a_float_is_expected(tmp_path, capsys):
+    "`holdout 2e-1` was the text '2e-1' (expected float); now it passes and only the bad steps value is refused."
+    code, err = cli_in_process(B + ["-p", "holdout", "2e-1", *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "'steps'" in err and "holdout" not in err, err
+
+def test_yes_no_on_off_stay_words_where_text_is_expected():
+    from oodgen.runs import check_values, find_stage, notebook_parameters, parse_value
+    ood = notebook_parameters(find_stage("ood"))
+    got = check_values({"id_classes": parse_value("[yes, no]"), "test_domains": parse_value("[off]"),
+                        "pretrained": parse_value("yes")}, ood, "42_ood")
+    assert got == {"id_classes": ["yes", "no"], "test_domains": ["off"], "pretrained": True}
+    assert all(type(x) is str for x in got["id_classes"]) and type(got["pretrained"]) is bool
+
+def test_grid_file_is_read_by_the_same_safe_parser(tmp_path, capsys):
+    (tmp_path/"grid.yaml").write_text("# a grid\nhparams: [!!python/name:os.system x]\n")
+    code, err = cli_in_process(["sweep", "benchmark", "--grid", tmp_path/"grid.yaml", *SAFE, "--out", tmp_path], capsys)
+    assert code == 2 and "tags" in err and "grid file" in err, err
+
+def test_launcher_args_are_read_by_the_same_safe_parser(tmp_path, capsys):
+    code, err = cli_in_process(["sweep", "benchmark", "--launcher", "slurm", "--launcher-args", "{partition: !!binary aGk=}",
+                                *SAFE, "--out", tmp_path], capsys)
+    assert code == 2 and "--launcher-args" in err and "tags" in err, err
