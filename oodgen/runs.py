@@ -14,13 +14,13 @@ from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, chec
                          unit_name)
 
 # %% auto #0
-__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'PIPELINE_TABLES',
-           'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'BoolWord', 'parse_value',
-           'notebook_parameters', 'check_parameters', 'settle_words', 'check_values', 'default_run_name',
+__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'RUN_RECORDS',
+           'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'BoolWord',
+           'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words', 'check_values', 'default_run_name',
            'absolute_paths', 'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name',
-           'prepare_run_dir', 'temp_files_in', 'run_stage', 'pipeline_steps', 'ensure_teachers', 'run_stage_job',
-           'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points',
-           'point_name', 'collect_sweep', 'run_sweep']
+           'temp_files_in', 'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir', 'release_run_dir',
+           'prepare_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched',
+           'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -312,18 +312,6 @@ def check_run_name(name: str | None):
     if name is not None and (not name or name in (".", "..") or Path(name).name != name or "/" in name or "\\" in name):
         raise CLIError(f"run name {name!r} must be a plain folder name (no '/', not '..'): runs are written inside --out")
 
-def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
-    "Create (or with `overwrite`, empty) a run folder; temp files left by a killed writer are removed."
-    try:
-        if overwrite and run_dir.exists(): shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir/".write-test"; probe.write_text(""); probe.unlink()
-    except OSError as e:
-        raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}; pass --out a writable folder") from None
-    for tmp in run_dir.rglob(".*.tmp"): tmp.unlink(missing_ok=True)     # atomic writes cut off by a kill
-    shutil.rmtree(run_dir/".kernel", ignore_errors=True)                 # kernel files of a killed run
-    return run_dir
-
 @contextlib.contextmanager
 def temp_files_in(folder: Path):
     "Temp files of this process and the kernels it starts (e.g. jupyter's connection files) go to `folder`, removed after; a killed run leaves them there, not in the system temp folder."
@@ -344,10 +332,9 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
-    check_run_name(name)
+    run_dir = run_folder(out, name or default_run_name(stage))
     defaults = notebook_parameters(nb)
     check_parameters(params, defaults, stage); params = check_values(params, defaults, stage)
-    run_dir = (Path(out)/(name or default_run_name(stage))).resolve()
     params["out_dir"] = str(run_dir)
     if "resume" in defaults and "resume" not in params and (run_dir/"checkpoints"/"last.pt").exists():
         params["resume"] = True                                # an unfinished run in this folder: continue it
@@ -361,23 +348,88 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     if overwrite and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise CLIError("--overwrite is refused under a distributed launch (the processes would race to clear the folder): "
                        "delete the run folder first, or use a new --name")
-    if rank == 0:
-        prepare_run_dir(run_dir, overwrite)
-        # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
-        atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
-        out_nb, kernel = run_dir/f"{stage}.ipynb", run_dir/".kernel"
-    else:             # the other ranks write only their executed copy (rank 0 records the run)
-        out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
-        out_nb.parent.mkdir(parents=True, exist_ok=True)
+    if rank == 0: prepare_run_dir(run_dir, overwrite)        # locked (rank 0 writes for all) until the run ends
     try:
-        with temp_files_in(kernel):
-            pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
-                                kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output)
-    except PapermillExecutionError as e:
-        raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
-                       f"  partial notebook: {out_nb}") from None
-    if rank == 0: atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
+        if rank == 0:
+            # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
+            atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
+            out_nb, kernel = run_dir/f"{stage}.ipynb", run_dir/".kernel"
+        else:             # the other ranks write only their executed copy (rank 0 records the run)
+            out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
+            out_nb.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with temp_files_in(kernel):
+                pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
+                                    kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output)
+        except PapermillExecutionError as e:
+            raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
+                           f"  partial notebook: {out_nb}") from None
+        if rank == 0: atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
+    finally:
+        if rank == 0: release_run_dir(run_dir)
     return run_dir
+
+# %% ../nbs/90_runs.ipynb #51ec1718
+RUN_RECORDS = ("params.json", "metrics.jsonl", "done", "sweep.json", "pipeline.json")   # files only oodgen writes into its folders
+
+def run_folder(out: str | os.PathLike, name: str) -> Path:
+    "The run folder `out/name`, resolved: `name` is one plain folder name, not a symbolic link, and the folder lies inside `out`."
+    check_run_name(name)
+    p = Path(out).expanduser()/name
+    if p.is_symlink():
+        raise CLIError(f"the run folder {p} is a symbolic link (to {os.readlink(p)}); runs are written only into real folders "
+                       f"inside --out: use another --name")
+    root, d = Path(out).expanduser().resolve(), p.resolve()
+    if d.parent != root: raise CLIError(f"the run folder {p} resolves to {d}, outside --out {root}; use another --name")
+    return d
+
+def is_run_folder(d: Path) -> bool:
+    "Does `d` hold a record oodgen writes (`RUN_RECORDS`)? Only such a folder is emptied by `--overwrite`."
+    return any((d/f).is_file() for f in RUN_RECORDS)
+
+_HELD: dict = {}          # run folder -> [lock file descriptor, holders in this process]
+
+def lock_run_dir(run_dir: Path):
+    "Take the exclusive lock of `run_dir` (`flock` on `<run>/.lock`, non-blocking; the same process may take it again): refused at once while another process holds it. The kernel releases it when the process ends, also when killed."
+    key = str(run_dir)
+    if key in _HELD: _HELD[key][1] += 1; return
+    fd = os.open(run_dir/".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        try: pid = f" (pid {int((run_dir/'.lock').read_text())})"
+        except (OSError, ValueError): pid = ""
+        raise CLIError(f"another oodgen run is writing into {run_dir}{pid}; wait for it to end (or stop it), then rerun") from None
+    os.ftruncate(fd, 0); os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD[key] = [fd, 1]
+
+def release_run_dir(run_dir: Path):
+    "Give back one hold of `run_dir`'s lock; the last one closes the lock file (the `.lock` file stays: removing it would race)."
+    key = str(run_dir)
+    if key not in _HELD: return
+    _HELD[key][1] -= 1
+    if _HELD[key][1] == 0: os.close(_HELD.pop(key)[0])
+
+def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
+    "Create and lock a run folder (`lock_run_dir`; `release_run_dir` when done); with `overwrite`, empty it, but only if it holds a run record (`is_run_folder`). Temp files left by a killed writer are removed."
+    if overwrite and run_dir.is_dir() and not is_run_folder(run_dir) and any(p.name != ".lock" for p in run_dir.iterdir()):
+        raise CLIError(f"--overwrite refused: {run_dir} holds no oodgen run record ({', '.join(RUN_RECORDS)}), so it is not a run "
+                       f"folder; nothing was deleted. Use another --name or --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir/".write-test"; probe.write_text(""); probe.unlink()
+    except OSError as e:
+        raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}; pass --out a writable folder") from None
+    lock_run_dir(run_dir)
+    if overwrite:                                  # emptied under the lock, the lock file kept
+        for p in run_dir.iterdir():
+            if p.name == ".lock": continue
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
+            else: p.unlink()
+    for tmp in run_dir.rglob(".*.tmp"): tmp.unlink(missing_ok=True)     # atomic writes cut off by a kill
+    shutil.rmtree(run_dir/".kernel", ignore_errors=True)                 # kernel files of a killed run
+    return run_dir
+
 
 # %% ../nbs/90_runs.ipynb #ce56b91b
 PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "teacher_vs_student.md", "stability_blur_mse.md")  # printed at the end
@@ -458,53 +510,57 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
                  steps=None, jobs: int = 1, overwrite: bool = False, launcher: str = "local",
                  launcher_args: dict | None = None) -> Path:
     "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter. A cluster `launcher`: each group is one array job, except stages with a `launcher` parameter (units), which run here and submit their units."
-    check_run_name(name); check_launcher(launcher)
-    params = absolute_paths(dict(params or {})); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
+    check_launcher(launcher)
+    params = absolute_paths(dict(params or {})); root = run_folder(out, name or default_run_name("pipeline")); done = {}
     t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
     steps = steps or pipeline_steps(params)
     stages = {st for item in steps for st, _, _ in (item if isinstance(item, list) else [item])}
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
     what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
     check_parameters(params, known, what); params = check_values(params, known, what)
-    prepare_run_dir(root, overwrite)
-    for item in steps:
-        group, todo = item if isinstance(item, list) else [item], []
-        for stage, run_name, links in group:
-            nb = find_stage(stage); known = notebook_parameters(nb)
-            p = {k: v for k, v in params.items() if k in known}
-            if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
-            if "launcher" in known and launcher != "local": p.update(launcher=launcher, launcher_args=launcher_args or {})
-            p.update({k: fn(done, root) for k, fn in links.items()})
-            folder = root/run_name
-            if why := params_conflict(folder, {**known, **p}):
-                raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
-            if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
-            else: todo.append((nb.stem, run_name, p))
-        if launcher != "local":
-            here = [t for t in todo if "launcher" in t[2]]           # stages that fan out their own units
-            away = [t for t in todo if "launcher" not in t[2]]
-            futs = launch_stages([(st, p, n) for st, n, p in away], root, launcher, launcher_args, "pipeline", wait=False)
-            for stage, run_name, p in here:
-                print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}, its units as {launcher} jobs", flush=True)
-                run_stage(stage, p, name=run_name, out=root, progress=False)
-            wait_launched([t[1] for t in away], futs)
-        elif jobs > 1 and len(todo) > 1:
-            def one(t):
-                print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
-                return t, run_stage_process(t[0], t[2], t[1], root, jobs)
-            with ThreadPoolExecutor(jobs) as ex: finished = list(ex.map(one, todo))
-            failed = [f"{t[1]}: {r.stderr.strip()[-800:]}" for t, r in finished if r.returncode != 0]
-            if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
-        else:
-            for stage, run_name, p in todo:
-                print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
-                run_stage(stage, p, name=run_name, out=root, progress=False)
-        if todo: print(f"[pipeline] {', '.join(t[1] for t in todo)} finished at {elapsed()}", flush=True)
-        for _, run_name, _ in group: done[run_name] = root/run_name
-    for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote
-        for table in [t for pat in PIPELINE_TABLES for t in sorted(folder.glob(pat))]:
-            print(f"\n[{run_name}] {table}\n{table.read_text(encoding='utf-8')}")
-    print(f"[pipeline] all steps done in {elapsed()}", flush=True)
+    prepare_run_dir(root, overwrite)                   # locked until the pipeline ends; its runs lock their own folders
+    try:
+        if not (root/"pipeline.json").exists(): atomic_write_text(root/"pipeline.json", json.dumps({"params": _jsonish(params), "steps": [
+            [n for _, n, _ in (item if isinstance(item, list) else [item])] for item in steps]}, indent=2) + "\n")
+        for item in steps:
+            group, todo = item if isinstance(item, list) else [item], []
+            for stage, run_name, links in group:
+                nb = find_stage(stage); known = notebook_parameters(nb)
+                p = {k: v for k, v in params.items() if k in known}
+                if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
+                if "launcher" in known and launcher != "local": p.update(launcher=launcher, launcher_args=launcher_args or {})
+                p.update({k: fn(done, root) for k, fn in links.items()})
+                folder = root/run_name
+                if why := params_conflict(folder, {**known, **p}):
+                    raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
+                if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
+                else: todo.append((nb.stem, run_name, p))
+            if launcher != "local":
+                here = [t for t in todo if "launcher" in t[2]]           # stages that fan out their own units
+                away = [t for t in todo if "launcher" not in t[2]]
+                futs = launch_stages([(st, p, n) for st, n, p in away], root, launcher, launcher_args, "pipeline", wait=False)
+                for stage, run_name, p in here:
+                    print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}, its units as {launcher} jobs", flush=True)
+                    run_stage(stage, p, name=run_name, out=root, progress=False)
+                wait_launched([t[1] for t in away], futs)
+            elif jobs > 1 and len(todo) > 1:
+                def one(t):
+                    print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
+                    return t, run_stage_process(t[0], t[2], t[1], root, jobs)
+                with ThreadPoolExecutor(jobs) as ex: finished = list(ex.map(one, todo))
+                failed = [f"{t[1]}: {r.stderr.strip()[-800:]}" for t, r in finished if r.returncode != 0]
+                if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
+            else:
+                for stage, run_name, p in todo:
+                    print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
+                    run_stage(stage, p, name=run_name, out=root, progress=False)
+            if todo: print(f"[pipeline] {', '.join(t[1] for t in todo)} finished at {elapsed()}", flush=True)
+            for _, run_name, _ in group: done[run_name] = root/run_name
+        for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote
+            for table in [t for pat in PIPELINE_TABLES for t in sorted(folder.glob(pat))]:
+                print(f"\n[{run_name}] {table}\n{table.read_text(encoding='utf-8')}")
+        print(f"[pipeline] all steps done in {elapsed()}", flush=True)
+    finally: release_run_dir(root)
     return root
 
 # %% ../nbs/90_runs.ipynb #9ab0140e
@@ -531,35 +587,38 @@ def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs:
     "Run every grid point of `stage` in its own process (`local`) or cluster job (one array job), skipping finished points; collect one table."
     check_launcher(launcher)
     nb = find_stage(stage); known = notebook_parameters(nb)
-    check_run_name(name); check_parameters({**grid, **(fixed or {})}, known, nb.stem)
+    check_parameters({**grid, **(fixed or {})}, known, nb.stem)
     fixed = check_values(fixed or {}, known, nb.stem)          # each value is judged on its own: fixed and grid apart
     grid = {k: [check_values({k: x}, known, nb.stem)[k] for x in (v if isinstance(v, list) else [v])] for k, v in grid.items()}
     points = grid_points(grid)
-    root = prepare_run_dir((Path(out)/(name or default_run_name(f"sweep-{stage_short_name(nb.stem)}"))).resolve(), overwrite)
-    for pt in points:
-        folder = root/point_name(pt)
-        if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt})}):
-            raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
-    atomic_write_text(root/"sweep.json", json.dumps({"stage": nb.stem, "grid": grid, "fixed": fixed or {}}, indent=2))
-    def one(point):
-        folder = root/point_name(point)
-        if (folder/"done").exists(): return f"skip {folder.name} (done)"
-        r = run_stage_process(nb.stem, {**(fixed or {}), **point}, folder.name, root, jobs)
-        return f"{'ok  ' if r.returncode == 0 else 'FAIL'} {folder.name}" + ("" if r.returncode == 0 else f": {r.stderr.strip()[-500:]}")
-    from tqdm.auto import tqdm
-    if launcher == "local":
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-            for msg in tqdm(ex.map(one, points), total=len(points), desc=f"sweep {nb.stem}"): print(msg, flush=True)
-    else:
-        todo = [pt for pt in points if not (root/point_name(pt)/"done").exists()]
+    root = prepare_run_dir(run_folder(out, name or default_run_name(f"sweep-{stage_short_name(nb.stem)}")), overwrite)
+    try:                                           # locked until the sweep ends; each point locks its own folder
         for pt in points:
-            if pt not in todo: print(f"skip {point_name(pt)} (done)", flush=True)
-        with contextlib.suppress(CLIError):      # failed points are named below, with the others' state
-            launch_stages([(nb.stem, {**(fixed or {}), **pt}, point_name(pt)) for pt in todo], root, launcher, launcher_args,
-                          f"sweep-{stage_short_name(nb.stem)}")
-    df = collect_sweep(root, points)
-    atomic_write_text(root/"sweep_metrics.csv", df.to_csv(index=False))
-    missing = [point_name(p) for p in points if not (root/point_name(p)/"done").exists()]
-    if missing: raise CLIError(f"{len(missing)} of {len(points)} sweep points failed: {missing}; rerun the same "
-                               f"command to retry them (finished points are skipped)")
+            folder = root/point_name(pt)
+            if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt})}):
+                raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
+        atomic_write_text(root/"sweep.json", json.dumps({"stage": nb.stem, "grid": grid, "fixed": fixed or {}}, indent=2))
+        def one(point):
+            folder = root/point_name(point)
+            if (folder/"done").exists(): return f"skip {folder.name} (done)"
+            r = run_stage_process(nb.stem, {**(fixed or {}), **point}, folder.name, root, jobs)
+            return f"{'ok  ' if r.returncode == 0 else 'FAIL'} {folder.name}" + ("" if r.returncode == 0 else f": {r.stderr.strip()[-500:]}")
+        from tqdm.auto import tqdm
+        if launcher == "local":
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+                for msg in tqdm(ex.map(one, points), total=len(points), desc=f"sweep {nb.stem}"): print(msg, flush=True)
+        else:
+            todo = [pt for pt in points if not (root/point_name(pt)/"done").exists()]
+            for pt in points:
+                if pt not in todo: print(f"skip {point_name(pt)} (done)", flush=True)
+            with contextlib.suppress(CLIError):      # failed points are named below, with the others' state
+                launch_stages([(nb.stem, {**(fixed or {}), **pt}, point_name(pt)) for pt in todo], root, launcher, launcher_args,
+                              f"sweep-{stage_short_name(nb.stem)}")
+        df = collect_sweep(root, points)
+        atomic_write_text(root/"sweep_metrics.csv", df.to_csv(index=False))
+        missing = [point_name(p) for p in points if not (root/point_name(p)/"done").exists()]
+        if missing: raise CLIError(f"{len(missing)} of {len(points)} sweep points failed: {missing}; rerun the same "
+                                   f"command to retry them (finished points are skipped)")
+    finally: release_run_dir(root)
     return root
+

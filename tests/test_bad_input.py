@@ -114,3 +114,61 @@ def test_launcher_args_are_read_by_the_same_safe_parser(tmp_path, capsys):
     code, err = cli_in_process(["sweep", "benchmark", "--launcher", "slurm", "--launcher-args", "{partition: !!binary aGk=}",
                                 *SAFE, "--out", tmp_path], capsys)
     assert code == 2 and "--launcher-args" in err and "tags" in err, err
+
+# Run folders: --overwrite empties only oodgen's own folders, runs stay inside --out, one writer per folder.
+import os, subprocess, sys, time
+from pathlib import Path
+TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "1", "-p", "eval_every", "0"]
+
+def _thesis(tmp_path):
+    d = tmp_path/"my_thesis"; d.mkdir(); (d/"chapter1.tex").write_text("\\chapter{One}\n"); return d
+
+def test_run_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
+    d = _thesis(tmp_path)
+    r = oodgen_cli("run", "benchmark", *TINY, "--name", "my_thesis", "--out", tmp_path, "--quiet", "--overwrite", check=False)
+    assert r.returncode == 2 and "--overwrite refused" in r.stderr and "nothing was deleted" in r.stderr, r.stderr[-800:]
+    assert sorted(os.listdir(d)) == ["chapter1.tex"] and (d/"chapter1.tex").read_text() == "\\chapter{One}\n"
+
+def test_sweep_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    d = _thesis(tmp_path)
+    code, err = cli_in_process(["sweep", "benchmark", *TINY, "--name", "my_thesis", "--out", tmp_path, "--overwrite"], capsys)
+    assert code == 2 and "--overwrite refused" in err and sorted(os.listdir(d)) == ["chapter1.tex"], err[-800:]
+
+def test_pipeline_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
+    from oodgen.runs import CLIError, run_pipeline
+    d = _thesis(tmp_path)
+    with pytest.raises(CLIError, match="--overwrite refused"):
+        run_pipeline(tmp_path, "my_thesis", {"seeds": [0], "steps": 1, "eval_every": 0},
+                     steps=[("benchmark", "b", {"test_domains": lambda done, root: ["colored"]})], overwrite=True)
+    assert sorted(os.listdir(d)) == ["chapter1.tex"]
+
+def test_run_name_that_is_a_symlink_is_refused(tmp_path):
+    (tmp_path/"elsewhere").mkdir(); (tmp_path/"out").mkdir(); (tmp_path/"out"/"link").symlink_to(tmp_path/"elsewhere")
+    r = oodgen_cli("run", "benchmark", *TINY, "--name", "link", "--out", tmp_path/"out", "--quiet", check=False)
+    assert r.returncode == 2 and "symbolic link" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
+    assert not any((tmp_path/"elsewhere").iterdir())
+
+def test_second_start_on_a_running_folder_is_refused_at_once(tmp_path):
+    "Two `oodgen run` processes on one folder: the second is refused while the first writes; the first finishes."
+    args = ["run", "benchmark", *TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+    first = subprocess.Popen([str(Path(sys.executable).parent/"oodgen"), *map(str, args)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        t0 = time.time()
+        while not (tmp_path/"r"/"params.json").exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        assert first.poll() is None, "the first run ended before the second started"
+        r = oodgen_cli(*args, check=False)
+        assert r.returncode == 2 and f"another oodgen run is writing into {(tmp_path/'r').resolve()}" in r.stderr, r.stderr[-800:]
+        assert first.wait(timeout=300) == 0 and (tmp_path/"r"/"done").exists()
+    finally: first.kill(); first.wait()
+
+def test_lock_of_a_killed_writer_is_released(tmp_path):
+    from oodgen.runs import CLIError, prepare_run_dir, release_run_dir
+    run = tmp_path/"r"; run.mkdir()
+    hold = "import fcntl, os, sys, time; fcntl.flock(os.open(sys.argv[1], os.O_RDWR | os.O_CREAT), fcntl.LOCK_EX); print('held', flush=True); time.sleep(300)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run/".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CLIError, match="another oodgen run is writing into"): prepare_run_dir(run)
+    finally: holder.kill(); holder.wait()
+    prepare_run_dir(run); release_run_dir(run)           # the kill released it
