@@ -96,6 +96,8 @@ def main(argv=None):
             else: atomic_write_text(readme, text); print(f"wrote {readme}")
     except (CLIError, ValueError, OSError) as e:
         print(f"oodgen: error: {e}", file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt:          # Ctrl-C: one line, no traceback; finished runs / points / units are kept
+        print("oodgen: interrupted; rerun the same command to resume", file=sys.stderr); sys.exit(130)
 
 # %% ../nbs/91_cli.ipynb #37907a82
 #| eval: false

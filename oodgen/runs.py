@@ -18,9 +18,10 @@ __all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEP
            'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'BoolWord',
            'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words', 'check_values', 'default_run_name',
            'absolute_paths', 'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name',
-           'temp_files_in', 'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir', 'release_run_dir',
-           'prepare_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched',
-           'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
+           'temp_files_in', 'kernel_manager_logging_to', 'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir',
+           'release_run_dir', 'prepare_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages',
+           'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name',
+           'collect_sweep', 'check_launcher_args', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -326,6 +327,13 @@ def temp_files_in(folder: Path):
         else: os.environ["TMPDIR"] = old_env
         shutil.rmtree(folder, ignore_errors=True)
 
+def kernel_manager_logging_to(f):
+    "A jupyter kernel manager whose kernels write their process-level stderr (kernel log lines, the noise of a kernel stopped by Ctrl-C) into the open file `f`, not onto the terminal; cell outputs still reach the notebook."
+    from jupyter_client import AsyncKernelManager
+    class LoggingKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw): return await super().start_kernel(**{"stderr": f, **kw})
+    return LoggingKernelManager
+
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
               progress: bool = True, log_output: bool = False, overwrite: bool = False) -> Path:
     "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder. A finished run with the same parameters is kept as it is; one with other parameters is refused (`overwrite` starts over)."
@@ -358,9 +366,10 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
             out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
             out_nb.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with temp_files_in(kernel):
+            with temp_files_in(kernel), open(out_nb.parent/"kernel.log", "ab") as klog:
                 pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
-                                    kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output)
+                                    kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output,
+                                    kernel_manager_class=kernel_manager_logging_to(klog))
         except PapermillExecutionError as e:
             raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                            f"  partial notebook: {out_nb}") from None
@@ -510,7 +519,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
                  steps=None, jobs: int = 1, overwrite: bool = False, launcher: str = "local",
                  launcher_args: dict | None = None) -> Path:
     "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter. A cluster `launcher`: each group is one array job, except stages with a `launcher` parameter (units), which run here and submit their units."
-    check_launcher(launcher)
+    check_launcher(launcher); check_launcher_args(launcher, launcher_args)
     params = absolute_paths(dict(params or {})); root = run_folder(out, name or default_run_name("pipeline")); done = {}
     t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
     steps = steps or pipeline_steps(params)
@@ -570,9 +579,12 @@ def grid_points(grid: dict) -> list[dict]:
     return [dict(zip(names, combo)) for combo in itertools.product(*vals)]
 
 def point_name(point: dict) -> str:
-    "A folder name for a grid point, e.g. `seed=1,steps=100`."
+    "A folder name for a grid point, e.g. `seed=1,steps=100`; where the name had to be changed (characters replaced, cut to 100) a short hash of the exact point follows, so `ds a` and `ds_a` get folders of their own."
     s = ",".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in point.items())
-    return "".join(c if c.isalnum() or c in "=,.-_" else "_" for c in s) or "default"
+    if not s: return "default"
+    name = "".join(c if c.isalnum() or c in "=,.-_" else "_" for c in s)
+    if name == s and len(name) <= 100: return name
+    return f"{name[:100]}-{hashlib.sha256(json.dumps(point, sort_keys=True).encode()).hexdigest()[:8]}"
 
 def collect_sweep(root: Path, points: list[dict]):
     "All points' metrics in one DataFrame, tagged with their parameters."
@@ -582,15 +594,27 @@ def collect_sweep(root: Path, points: list[dict]):
               for p in points if (root/point_name(p)/"done").exists()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+def check_launcher_args(launcher: str, launcher_args: dict | None):
+    "`--launcher-args` only mean something to a cluster launcher: with `local` they would be ignored without a word."
+    if launcher == "local" and launcher_args:
+        raise CLIError(f"--launcher-args {launcher_args} are for the slurm / submitit-local launchers; with --launcher local "
+                       f"they would be ignored: drop them, or pick --launcher slurm")
+
 def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs: int = 1, fixed: dict | None = None,
               overwrite: bool = False, launcher: str = "local", launcher_args: dict | None = None) -> Path:
     "Run every grid point of `stage` in its own process (`local`) or cluster job (one array job), skipping finished points; collect one table."
-    check_launcher(launcher)
+    check_launcher(launcher); check_launcher_args(launcher, launcher_args)
     nb = find_stage(stage); known = notebook_parameters(nb)
     check_parameters({**grid, **(fixed or {})}, known, nb.stem)
+    if empty := [k for k, v in grid.items() if v == []]:
+        raise CLIError(f"sweep grid axis {', '.join(map(repr, empty))} has no values: give at least one, or drop it")
     fixed = check_values(fixed or {}, known, nb.stem)          # each value is judged on its own: fixed and grid apart
     grid = {k: [check_values({k: x}, known, nb.stem)[k] for x in (v if isinstance(v, list) else [v])] for k, v in grid.items()}
     points = grid_points(grid)
+    names = [point_name(pt) for pt in points]
+    if len(set(names)) < len(names):
+        twins = sorted({n for n in names if names.count(n) > 1})
+        raise CLIError(f"sweep points would share the folder(s) {twins}; give the values apart (e.g. not both 1 and '1')")
     root = prepare_run_dir(run_folder(out, name or default_run_name(f"sweep-{stage_short_name(nb.stem)}")), overwrite)
     try:                                           # locked until the sweep ends; each point locks its own folder
         for pt in points:

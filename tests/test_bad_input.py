@@ -172,3 +172,75 @@ def test_lock_of_a_killed_writer_is_released(tmp_path):
         with pytest.raises(CLIError, match="another oodgen run is writing into"): prepare_run_dir(run)
     finally: holder.kill(); holder.wait()
     prepare_run_dir(run); release_run_dir(run)           # the kill released it
+
+# Sweeps: every point its own folder, no empty axis, no launcher arguments that nothing reads.
+def test_sweep_points_whose_names_sanitise_alike_get_their_own_folders(tmp_path):
+    "Dataset folders `ds a` and `ds_a` both ran into one point folder (the second was skipped as done)."
+    import json
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for ds in ("ds a", "ds_a"):
+        for d in ("d0", "d1"):
+            for c in ("c0", "c1"):
+                (tmp_path/ds/d/c).mkdir(parents=True)
+                for i in range(3): Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(tmp_path/ds/d/c/f"{i}.png")
+    vals = [str(tmp_path/"ds a"), str(tmp_path/"ds_a")]
+    (tmp_path/"grid.yaml").write_text(json.dumps({"dataset": vals}))
+    oodgen_cli("sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "-p", "test_domains", "[d1]", "-p", "seeds", "[0]",
+               "-p", "steps", "1", "-p", "eval_every", "0", "-p", "image_size", "16", "--name", "s", "--out", tmp_path/"out")
+    points = sorted((tmp_path/"out"/"s").glob("*/done"))
+    assert len(points) == 2, points
+    assert sorted(json.loads((p.parent/"params.json").read_text())["dataset"] for p in points) == vals
+    assert sorted(set(pd.read_csv(tmp_path/"out"/"s"/"sweep_metrics.csv")["param.dataset"])) == sorted(json.dumps(v) for v in vals)
+
+def test_sweep_grid_with_an_empty_axis_is_refused(tmp_path, capsys):
+    (tmp_path/"grid.yaml").write_text("steps: []\n")
+    code, err = cli_in_process(["sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "--name", "s", "--out", tmp_path/"out"], capsys)
+    assert code == 2 and "'steps' has no values" in err, err
+    assert not (tmp_path/"out").exists()
+
+@pytest.mark.parametrize("cmd", [["sweep", "benchmark", "-p", "steps", "-5"], ["pipeline", "-p", "steps", "-1"]])
+def test_launcher_args_with_the_local_launcher_are_refused(tmp_path, capsys, cmd):
+    code, err = cli_in_process(cmd + ["--launcher-args", "{partition: gpu}", "--name", "s", "--out", tmp_path], capsys)
+    assert code == 2 and "--launcher-args" in err and "would be ignored" in err, err
+
+# Ctrl-C ends with one line and exit status 130.
+def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, monkeypatch):
+    import oodgen.cli
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(oodgen.cli, "run_stage", interrupted)
+    code, err = cli_in_process(B + ["--name", "r", "--out", tmp_path], capsys)
+    assert code == 130 and err == "oodgen: interrupted; rerun the same command to resume\n", err
+
+def test_ctrl_c_during_a_real_run(tmp_path):
+    "Ctrl-C in a terminal: SIGINT to the whole process group (oodgen and its kernel) while the notebook runs."
+    import signal
+    args = ["run", "benchmark", *TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+    p = subprocess.Popen([str(Path(sys.executable).parent/"oodgen"), *map(str, args)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    try:
+        t0 = time.time()
+        while not (tmp_path/"r"/"params.json").exists() and p.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        time.sleep(2); os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally: p.kill(); p.wait()
+    assert p.returncode == 130 and "Traceback" not in err, err[-1500:]
+    assert err.strip().splitlines()[-1] == "oodgen: interrupted; rerun the same command to resume", err[-800:]
+    assert not (tmp_path/"r"/"done").exists() and (tmp_path/"r"/"kernel.log").exists()      # the kernel's own noise kept there
+
+# A text value is injected into the run's notebook as a string literal (papermill escapes it), never as code.
+def test_string_parameter_cannot_break_out_of_its_literal(tmp_path):
+    import ast, json
+    evil = f"x\"); import os; os.system('touch {tmp_path}/pwned') #"
+    quoted = "'" + evil.replace("'", "''") + "'"                  # YAML-quoted: an unquoted ' #' is refused as a comment
+    r = oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", quoted, *TINY, "--name", "r",
+                   "--out", tmp_path, "--quiet", check=False)
+    assert r.returncode != 0 and "failed in cell" in r.stderr, r.stderr[-800:]         # no PACS under that root
+    assert not (tmp_path/"pwned").exists()
+    assert json.loads((tmp_path/"r"/"params.json").read_text())["data_root"] == evil
+    nb = json.loads((tmp_path/"r"/"40_benchmark.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    got = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell).body if isinstance(n, ast.Assign)}
+    assert got["data_root"] == evil
