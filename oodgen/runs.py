@@ -89,17 +89,23 @@ def _bool(loader, node):
 _ValueLoader.add_constructor("tag:yaml.org,2002:int", _int)
 _ValueLoader.add_constructor("tag:yaml.org,2002:bool", _bool)
 
+def _text(s: str) -> str:
+    "Escaped surrogate pairs (`\\ud83d\\ude00`, as JSON writes characters beyond U+FFFF) joined into the one character they mean."
+    if type(s) is not str or not re.search("[\ud800-\udfff]", s): return s
+    try: return s.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError: return s             # a lone surrogate (e.g. an undecodable byte of argv): left as it is
+
 def _plain(x, what: str, v: str):
-    "Fail unless `x` is built only from str / int / float / bool / None / list / dict with text keys, all the way down."
-    if isinstance(x, list):
-        for e in x: _plain(e, what, v)
-    elif isinstance(x, dict):
-        for k, e in x.items():
+    "`x` if it is built only from str / int / float / bool / None / list / dict with text keys, all the way down (texts through `_text`); else fail."
+    if isinstance(x, list): return [_plain(e, what, v) for e in x]
+    if isinstance(x, dict):
+        for k in x:
             if not isinstance(k, str):
                 raise CLIError(f"{what} {v!r}: the key {k!r} is a {type(k).__name__}; keys must be text (quote it: '{k}')")
-            _plain(e, what, v)
-    elif not isinstance(x, (str, int, float, bool, type(None))):
+        return {_text(k): _plain(e, what, v) for k, e in x.items()}
+    if not isinstance(x, (str, int, float, bool, type(None))):
         raise CLIError(f"{what} {v!r} reads as a {type(x).__name__}; values are text, numbers, true / false, null, [lists] and {{maps}}")
+    return _text(x)
 
 def parse_value(v: str, what: str = "parameter value", file: bool = False):
     "A command-line value (or with `file`, a YAML file's text) read as safe YAML: numbers, booleans, lists, dicts; a value that is not YAML stays the string itself (a file that is not YAML is refused)."
@@ -127,8 +133,7 @@ def parse_value(v: str, what: str = "parameter value", file: bool = False):
     if error is not None:
         if file: raise CLIError(f"{what} is not valid YAML: {str(error).splitlines()[0]}")
         return v
-    _plain(x, what, v)
-    return x
+    return _plain(x, what, v)
 
 
 # %% ../nbs/90_runs.ipynb #ece00b17

@@ -244,3 +244,10 @@ def test_string_parameter_cannot_break_out_of_its_literal(tmp_path):
     cell = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     got = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell).body if isinstance(n, ast.Assign)}
     assert got["data_root"] == evil
+
+def test_sweep_values_read_back_exactly_from_their_json():
+    "A sweep hands each point's values to its `oodgen run` as JSON, which writes characters beyond U+FFFF as two escapes."
+    import json
+    from oodgen.runs import parse_value
+    for v in ["runs 😀", {"k😀": ["é", "a\u2028b"]}, ["x\"); import os #", "tab\there"]]:
+        assert parse_value(json.dumps(v)) == v, v
