@@ -7,10 +7,8 @@ from __future__ import annotations
 import argparse, json, sys
 from pathlib import Path
 
-import yaml
-
 from .core import LAUNCHERS, atomic_write_text
-from .runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep, stage_notebooks
+from .runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep, settle_words, stage_notebooks
 
 # %% auto #0
 __all__ = ['render_readme', 'main']
@@ -30,7 +28,7 @@ def render_readme(nb_path: Path) -> str:
 
 # %% ../nbs/91_cli.ipynb #98c3cd81
 def _params(pairs) -> dict:
-    return {k: parse_value(v) for k, v in (pairs or [])}
+    return {k: parse_value(v, f"parameter {k}") for k, v in (pairs or [])}
 
 def _launcher_options(p):
     p.add_argument("--launcher", default="local", choices=LAUNCHERS,
@@ -39,7 +37,7 @@ def _launcher_options(p):
                    help="e.g. \"{partition: gpu, gpus: 1, cpus: 8, time: 240, array_parallelism: 64}\" (or submitit's own names)")
 
 def _launcher_args(a) -> dict:
-    v = parse_value(a.launcher_args)
+    v = settle_words(parse_value(a.launcher_args, "--launcher-args"), {})
     if not isinstance(v, dict): raise CLIError(f"--launcher-args must be a YAML mapping, e.g. \"{{partition: gpu, gpus: 1}}\"; got {a.launcher_args!r}")
     return v
 
@@ -77,14 +75,14 @@ def main(argv=None):
                              launcher_args=_launcher_args(a))
             print(f"pipeline folder: {d}")
         elif a.cmd == "sweep":
-            try: grid = yaml.safe_load(Path(a.grid).read_text()) if a.grid else {}
-            except yaml.YAMLError as e: raise CLIError(f"the grid file {a.grid} is not valid YAML: {str(e).splitlines()[0]}") from None
+            grid = parse_value(Path(a.grid).read_text(encoding="utf-8"), f"the grid file {a.grid}", file=True) if a.grid else {}
             if a.grid and not isinstance(grid, dict): raise CLIError(f"{a.grid} must hold a mapping name -> list of values")
             fixed = {}
             for k, v in (a.param or []):
-                vals = [parse_value(x) for x in v.split(",")] if "," in v and not v.lstrip().startswith(("[", "{")) else None
+                vals = ([parse_value(x, f"parameter {k}") for x in v.split(",")]
+                        if "," in v and not v.lstrip().startswith(("[", "{")) else None)
                 if vals: grid[k] = vals
-                else: fixed[k] = parse_value(v)
+                else: fixed[k] = parse_value(v, f"parameter {k}")
             d = run_sweep(a.stage, grid, a.out, a.name, a.jobs, fixed, overwrite=a.overwrite, launcher=a.launcher,
                           launcher_args=_launcher_args(a))
             print(f"sweep folder: {d}")
@@ -98,6 +96,8 @@ def main(argv=None):
             else: atomic_write_text(readme, text); print(f"wrote {readme}")
     except (CLIError, ValueError, OSError) as e:
         print(f"oodgen: error: {e}", file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt:          # Ctrl-C: one line, no traceback; finished runs / points / units are kept
+        print("oodgen: interrupted; rerun the same command to resume", file=sys.stderr); sys.exit(130)
 
 # %% ../nbs/91_cli.ipynb #37907a82
 #| eval: false

@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_runs.ipynb #7ef3b862
 from __future__ import annotations
-import contextlib, datetime, itertools, json, os, shutil, subprocess, sys, time
+import contextlib, datetime, fcntl, hashlib, itertools, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,13 +14,14 @@ from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, chec
                          unit_name)
 
 # %% auto #0
-__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'PIPELINE_TABLES',
-           'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'parse_value',
-           'notebook_parameters', 'check_parameters', 'check_values', 'default_run_name', 'absolute_paths',
-           'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name', 'prepare_run_dir',
-           'temp_files_in', 'run_stage', 'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps',
+__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'RUN_RECORDS',
+           'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'BoolWord',
+           'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words', 'check_values', 'default_run_name',
+           'absolute_paths', 'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name',
+           'temp_files_in', 'kernel_manager_logging_to', 'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir',
+           'release_run_dir', 'prepare_run_dir', 'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps',
            'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process',
-           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'run_sweep']
+           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -62,12 +63,80 @@ def find_stage(stage: str, nbs: Path | None = None) -> Path:
     raise CLIError(f"unknown stage {stage!r}; stages: {', '.join(stage_short_name(s) for s in stages)} "
                    f"(or their notebook names: {', '.join(stages)})")
 
-# %% ../nbs/90_runs.ipynb #ece00b17
-def parse_value(v: str):
-    "A command-line value as YAML (numbers, booleans, lists, dicts), else the string itself."
-    try: return yaml.safe_load(v)
-    except yaml.YAMLError: return v
+# %% ../nbs/90_runs.ipynb #bd5e76a0
+class BoolWord(str):
+    "A YAML 1.1 boolean word other than true / false (`yes`, `no`, `on`, `off`) as it was typed; `settle_words` makes it a bool where the parameter's default is not text."
+    @property
+    def flag(self) -> bool: return self.lower() in ("yes", "on")
 
+_FLOAT = re.compile(r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$")
+
+class _ValueLoader(yaml.SafeLoader):
+    "SafeLoader with YAML 1.2 numbers (`1e-3` a float, `010` ten, no base 60), dates as text, yes / no / on / off as `BoolWord`s."
+_ValueLoader.yaml_implicit_resolvers = {
+    k: [(t, r) for t, r in v if t not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ValueLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_ValueLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+def _int(loader, node):
+    v = loader.construct_scalar(node)
+    return int(v, 16) if v.startswith("0x") else int(v[2:], 8) if v.startswith("0o") else int(v, 10)
+def _bool(loader, node):
+    v = loader.construct_scalar(node)
+    return v.lower() == "true" if v.lower() in ("true", "false") else BoolWord(v)
+_ValueLoader.add_constructor("tag:yaml.org,2002:int", _int)
+_ValueLoader.add_constructor("tag:yaml.org,2002:bool", _bool)
+
+def _text(s: str) -> str:
+    "Escaped surrogate pairs (`\\ud83d\\ude00`, as JSON writes characters beyond U+FFFF) joined into the one character they mean."
+    if type(s) is not str or not re.search("[\ud800-\udfff]", s): return s
+    try: return s.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError: return s             # a lone surrogate (e.g. an undecodable byte of argv): left as it is
+
+def _plain(x, what: str, v: str):
+    "`x` if it is built only from str / int / float / bool / None / list / dict with text keys, all the way down (texts through `_text`); else fail."
+    if isinstance(x, list): return [_plain(e, what, v) for e in x]
+    if isinstance(x, dict):
+        for k in x:
+            if not isinstance(k, str):
+                raise CLIError(f"{what} {v!r}: the key {k!r} is a {type(k).__name__}; keys must be text (quote it: '{k}')")
+        return {_text(k): _plain(e, what, v) for k, e in x.items()}
+    if not isinstance(x, (str, int, float, bool, type(None))):
+        raise CLIError(f"{what} {v!r} reads as a {type(x).__name__}; values are text, numbers, true / false, null, [lists] and {{maps}}")
+    return _text(x)
+
+def parse_value(v: str, what: str = "parameter value", file: bool = False):
+    "A command-line value (or with `file`, a YAML file's text) read as safe YAML: numbers, booleans, lists, dicts; a value that is not YAML stays the string itself (a file that is not YAML is refused)."
+    tokens, error = [], None
+    try:
+        for t in yaml.scan(v, Loader=_ValueLoader): tokens.append(t)
+    except yaml.YAMLError as e: error = e
+    for t in tokens:
+        if isinstance(t, yaml.TagToken):
+            tag = v[t.start_mark.index:t.end_mark.index]
+            raise CLIError(f"{what} {v!r}: YAML tags ({tag}) are not accepted; write plain values (text, numbers, true / false, "
+                           f"[lists], {{maps}}), quoted where they hold such characters")
+        if isinstance(t, (yaml.AnchorToken, yaml.AliasToken)):
+            raise CLIError(f"{what} {v!r}: YAML anchors / aliases (&, *) are not accepted; quote the value")
+    if not file:                  # a '#' outside every token starts a YAML comment: the rest would be dropped silently
+        spans = [(t.start_mark.index, t.end_mark.index) for t in tokens]
+        for m in re.finditer("#", v):
+            i = m.start()
+            if (i == 0 or v[i - 1] in " \t\r\n") and not any(a <= i < b for a, b in spans):
+                raise CLIError(f"{what} {v!r}: YAML would read {v[i:]!r} as a comment and drop it; quote the value, "
+                               f"e.g. \"'{v}'\"")
+    if error is None:
+        try: x = yaml.load(v, Loader=_ValueLoader)
+        except yaml.YAMLError as e: error = e
+    if error is not None:
+        if file: raise CLIError(f"{what} is not valid YAML: {str(error).splitlines()[0]}")
+        return v
+    return _plain(x, what, v)
+
+
+# %% ../nbs/90_runs.ipynb #ece00b17
 def _literal(src: str):
     import ast
     try: return ast.literal_eval(src)
@@ -149,8 +218,25 @@ def _kind_ok(v, default, name) -> bool:
     if float in allowed: allowed = (*allowed, int)
     return isinstance(v, allowed) and not isinstance(v, bool)
 
-def check_values(params: dict, defaults: dict, stage: str):
-    "Fail, before any work starts, on a value of the wrong type (judged by the default) or outside its range (`PARAMETER_RULES`)."
+def _wants_text(default, name) -> bool:
+    "Does the parameter take text (or a list of texts)? Then yes / no / on / off are words, not booleans."
+    if isinstance(default, bool): return False
+    if isinstance(default, str) or str in ALSO_ACCEPTED.get(name, ()): return True
+    return isinstance(default, list) and all(isinstance(x, str) for x in default)
+
+def settle_words(v, default=None, name: str = ""):
+    "`BoolWord`s in `v` made plain: the word itself where the parameter takes text, else the bool YAML 1.1 means (mapping keys stay text)."
+    text = _wants_text(default, name)
+    def fix(x):
+        if isinstance(x, BoolWord): return str(x) if text else x.flag
+        if isinstance(x, list): return [fix(e) for e in x]
+        if isinstance(x, dict): return {str(k): fix(e) for k, e in x.items()}
+        return x
+    return fix(v)
+
+def check_values(params: dict, defaults: dict, stage: str) -> dict:
+    "Fail, before any work starts, on a value of the wrong type (judged by the default) or outside its range (`PARAMETER_RULES`); returns the values with yes / no words settled (`settle_words`)."
+    params = {k: settle_words(v, defaults.get(k), k) for k, v in params.items()}
     for k, v in params.items():
         d = defaults.get(k)
         if not _kind_ok(v, d, k):
@@ -161,6 +247,7 @@ def check_values(params: dict, defaults: dict, stage: str):
         try: ok = rule is None or bool(rule[0](v))
         except TypeError: ok = False
         if not ok: raise CLIError(f"parameter {k!r} of stage {stage} got {v!r}; expected {rule[1]}")
+    return params
 
 # %% ../nbs/90_runs.ipynb #ea5b1b4c
 def default_run_name(stage: str) -> str:
@@ -231,18 +318,6 @@ def check_run_name(name: str | None):
     if name is not None and (not name or name in (".", "..") or Path(name).name != name or "/" in name or "\\" in name):
         raise CLIError(f"run name {name!r} must be a plain folder name (no '/', not '..'): runs are written inside --out")
 
-def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
-    "Create (or with `overwrite`, empty) a run folder; temp files left by a killed writer are removed."
-    try:
-        if overwrite and run_dir.exists(): shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir/".write-test"; probe.write_text(""); probe.unlink()
-    except OSError as e:
-        raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}; pass --out a writable folder") from None
-    for tmp in run_dir.rglob(".*.tmp"): tmp.unlink(missing_ok=True)     # atomic writes cut off by a kill
-    shutil.rmtree(run_dir/".kernel", ignore_errors=True)                 # kernel files of a killed run
-    return run_dir
-
 @contextlib.contextmanager
 def temp_files_in(folder: Path):
     "Temp files of this process and the kernels it starts (e.g. jupyter's connection files) go to `folder`, removed after; a killed run leaves them there, not in the system temp folder."
@@ -257,16 +332,22 @@ def temp_files_in(folder: Path):
         else: os.environ["TMPDIR"] = old_env
         shutil.rmtree(folder, ignore_errors=True)
 
+def kernel_manager_logging_to(f):
+    "A jupyter kernel manager whose kernels write their process-level stderr (kernel log lines, the noise of a kernel stopped by Ctrl-C) into the open file `f`, not onto the terminal; cell outputs still reach the notebook."
+    from jupyter_client import AsyncKernelManager
+    class LoggingKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw): return await super().start_kernel(**{"stderr": f, **kw})
+    return LoggingKernelManager
+
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
               progress: bool = True, log_output: bool = False, overwrite: bool = False) -> Path:
     "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder. A finished run with the same parameters is kept as it is; one with other parameters is refused (`overwrite` starts over)."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
-    check_run_name(name)
+    run_dir = run_folder(out, name or default_run_name(stage))
     defaults = notebook_parameters(nb)
-    check_parameters(params, defaults, stage); check_values(params, defaults, stage)
-    run_dir = (Path(out)/(name or default_run_name(stage))).resolve()
+    check_parameters(params, defaults, stage); params = check_values(params, defaults, stage)
     params["out_dir"] = str(run_dir)
     if "resume" in defaults and "resume" not in params and (run_dir/"checkpoints"/"last.pt").exists():
         params["resume"] = True                                # an unfinished run in this folder: continue it
@@ -280,23 +361,89 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
     if overwrite and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise CLIError("--overwrite is refused under a distributed launch (the processes would race to clear the folder): "
                        "delete the run folder first, or use a new --name")
-    if rank == 0:
-        prepare_run_dir(run_dir, overwrite)
-        # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
-        atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
-        out_nb, kernel = run_dir/f"{stage}.ipynb", run_dir/".kernel"
-    else:             # the other ranks write only their executed copy (rank 0 records the run)
-        out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
-        out_nb.parent.mkdir(parents=True, exist_ok=True)
+    if rank == 0: prepare_run_dir(run_dir, overwrite)        # locked (rank 0 writes for all) until the run ends
     try:
-        with temp_files_in(kernel):
-            pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
-                                kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output)
-    except PapermillExecutionError as e:
-        raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
-                       f"  partial notebook: {out_nb}") from None
-    if rank == 0: atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
+        if rank == 0:
+            # the parameters the run uses, recorded once: the notebook's defaults with the overrides papermill injects
+            atomic_write_text(run_dir/"params.json", json.dumps(_jsonish(resolved), indent=2) + "\n")
+            out_nb, kernel = run_dir/f"{stage}.ipynb", run_dir/".kernel"
+        else:             # the other ranks write only their executed copy (rank 0 records the run)
+            out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
+            out_nb.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with temp_files_in(kernel), open(out_nb.parent/"kernel.log", "ab") as klog:
+                pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
+                                    kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output,
+                                    kernel_manager_class=kernel_manager_logging_to(klog))
+        except PapermillExecutionError as e:
+            raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
+                           f"  partial notebook: {out_nb}") from None
+        if rank == 0: atomic_write_text(run_dir/"done", datetime.datetime.now().isoformat() + "\n")
+    finally:
+        if rank == 0: release_run_dir(run_dir)
     return run_dir
+
+# %% ../nbs/90_runs.ipynb #51ec1718
+RUN_RECORDS = ("params.json", "metrics.jsonl", "done", "sweep.json", "pipeline.json")   # files only oodgen writes into its folders
+
+def run_folder(out: str | os.PathLike, name: str) -> Path:
+    "The run folder `out/name`, resolved: `name` is one plain folder name, not a symbolic link, and the folder lies inside `out`."
+    check_run_name(name)
+    p = Path(out).expanduser()/name
+    if p.is_symlink():
+        raise CLIError(f"the run folder {p} is a symbolic link (to {os.readlink(p)}); runs are written only into real folders "
+                       f"inside --out: use another --name")
+    root, d = Path(out).expanduser().resolve(), p.resolve()
+    if d.parent != root: raise CLIError(f"the run folder {p} resolves to {d}, outside --out {root}; use another --name")
+    return d
+
+def is_run_folder(d: Path) -> bool:
+    "Does `d` hold a record oodgen writes (`RUN_RECORDS`)? Only such a folder is emptied by `--overwrite`."
+    return any((d/f).is_file() for f in RUN_RECORDS)
+
+_HELD: dict = {}          # run folder -> [lock file descriptor, holders in this process]
+
+def lock_run_dir(run_dir: Path):
+    "Take the exclusive lock of `run_dir` (`flock` on `<run>/.lock`, non-blocking; the same process may take it again): refused at once while another process holds it. The kernel releases it when the process ends, also when killed."
+    key = str(run_dir)
+    if key in _HELD: _HELD[key][1] += 1; return
+    fd = os.open(run_dir/".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        try: pid = f" (pid {int((run_dir/'.lock').read_text())})"
+        except (OSError, ValueError): pid = ""
+        raise CLIError(f"another oodgen run is writing into {run_dir}{pid}; wait for it to end (or stop it), then rerun") from None
+    os.ftruncate(fd, 0); os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD[key] = [fd, 1]
+
+def release_run_dir(run_dir: Path):
+    "Give back one hold of `run_dir`'s lock; the last one closes the lock file (the `.lock` file stays: removing it would race)."
+    key = str(run_dir)
+    if key not in _HELD: return
+    _HELD[key][1] -= 1
+    if _HELD[key][1] == 0: os.close(_HELD.pop(key)[0])
+
+def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
+    "Create and lock a run folder (`lock_run_dir`; `release_run_dir` when done); with `overwrite`, empty it, but only if it holds a run record (`is_run_folder`). Temp files left by a killed writer are removed."
+    if overwrite and run_dir.is_dir() and not is_run_folder(run_dir) and any(p.name != ".lock" for p in run_dir.iterdir()):
+        raise CLIError(f"--overwrite refused: {run_dir} holds no oodgen run record ({', '.join(RUN_RECORDS)}), so it is not a run "
+                       f"folder; nothing was deleted. Use another --name or --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir/".write-test"; probe.write_text(""); probe.unlink()
+    except OSError as e:
+        raise CLIError(f"cannot write the run folder {run_dir}: {e.strerror or e}; pass --out a writable folder") from None
+    lock_run_dir(run_dir)
+    if overwrite:                                  # emptied under the lock, the lock file kept
+        for p in run_dir.iterdir():
+            if p.name == ".lock": continue
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
+            else: p.unlink()
+    for tmp in run_dir.rglob(".*.tmp"): tmp.unlink(missing_ok=True)     # atomic writes cut off by a kill
+    shutil.rmtree(run_dir/".kernel", ignore_errors=True)                 # kernel files of a killed run
+    return run_dir
+
 
 # %% ../nbs/90_runs.ipynb #8f504124
 import hashlib
@@ -420,53 +567,57 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
                  steps=None, jobs: int = 1, overwrite: bool = False, launcher: str = "local",
                  launcher_args: dict | None = None) -> Path:
     "Run the pipeline's stages in order, passing checkpoints along; resumes past finished runs. `jobs`: stages of a group at once, and units at once in stages with a `jobs` parameter. A cluster `launcher`: each group is one array job, except stages with a `launcher` parameter (units), which run here and submit their units."
-    check_run_name(name); check_launcher(launcher)
-    params = absolute_paths(dict(params or {})); root = (Path(out)/(name or default_run_name("pipeline"))).resolve(); done = {}
+    check_launcher(launcher); check_launcher_args(launcher, launcher_args)
+    params = absolute_paths(dict(params or {})); root = run_folder(out, name or default_run_name("pipeline")); done = {}
     t0 = time.time(); elapsed = lambda: f"{(time.time() - t0) / 60:.1f} min"
     steps = steps or pipeline_steps(params)
     stages = {st for item in steps for st, _, _ in (item if isinstance(item, list) else [item])}
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
     what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
-    check_parameters(params, known, what); check_values(params, known, what)
-    prepare_run_dir(root, overwrite)
-    for item in steps:
-        group, todo = item if isinstance(item, list) else [item], []
-        for stage, run_name, links in group:
-            nb = find_stage(stage); known = notebook_parameters(nb)
-            p = {k: v for k, v in params.items() if k in known}
-            if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
-            if "launcher" in known and launcher != "local": p.update(launcher=launcher, launcher_args=launcher_args or {})
-            p.update({k: fn(done, root) for k, fn in links.items()})
-            folder = root/run_name
-            if why := params_conflict(folder, {**known, **p}):
-                raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
-            if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
-            else: todo.append((nb.stem, run_name, p))
-        if launcher != "local":
-            here = [t for t in todo if "launcher" in t[2]]           # stages that fan out their own units
-            away = [t for t in todo if "launcher" not in t[2]]
-            futs = launch_stages([(st, p, n) for st, n, p in away], root, launcher, launcher_args, "pipeline", wait=False)
-            for stage, run_name, p in here:
-                print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}, its units as {launcher} jobs", flush=True)
-                run_stage(stage, p, name=run_name, out=root, progress=False)
-            wait_launched([t[1] for t in away], futs)
-        elif jobs > 1 and len(todo) > 1:
-            def one(t):
-                print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
-                return t, run_stage_process(t[0], t[2], t[1], root, jobs)
-            with ThreadPoolExecutor(jobs) as ex: finished = list(ex.map(one, todo))
-            failed = [f"{t[1]}: {r.stderr.strip()[-800:]}" for t, r in finished if r.returncode != 0]
-            if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
-        else:
-            for stage, run_name, p in todo:
-                print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
-                run_stage(stage, p, name=run_name, out=root, progress=False)
-        if todo: print(f"[pipeline] {', '.join(t[1] for t in todo)} finished at {elapsed()}", flush=True)
-        for _, run_name, _ in group: done[run_name] = root/run_name
-    for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote
-        for table in [t for pat in PIPELINE_TABLES for t in sorted(folder.glob(pat))]:
-            print(f"\n[{run_name}] {table}\n{table.read_text(encoding='utf-8')}")
-    print(f"[pipeline] all steps done in {elapsed()}", flush=True)
+    check_parameters(params, known, what); params = check_values(params, known, what)
+    prepare_run_dir(root, overwrite)                   # locked until the pipeline ends; its runs lock their own folders
+    try:
+        if not (root/"pipeline.json").exists(): atomic_write_text(root/"pipeline.json", json.dumps({"params": _jsonish(params), "steps": [
+            [n for _, n, _ in (item if isinstance(item, list) else [item])] for item in steps]}, indent=2) + "\n")
+        for item in steps:
+            group, todo = item if isinstance(item, list) else [item], []
+            for stage, run_name, links in group:
+                nb = find_stage(stage); known = notebook_parameters(nb)
+                p = {k: v for k, v in params.items() if k in known}
+                if "jobs" in known and "jobs" not in params: p["jobs"] = jobs
+                if "launcher" in known and launcher != "local": p.update(launcher=launcher, launcher_args=launcher_args or {})
+                p.update({k: fn(done, root) for k, fn in links.items()})
+                folder = root/run_name
+                if why := params_conflict(folder, {**known, **p}):
+                    raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
+                if (folder/"done").exists(): print(f"[pipeline] {run_name}: done already, skipped ({folder})", flush=True)
+                else: todo.append((nb.stem, run_name, p))
+            if launcher != "local":
+                here = [t for t in todo if "launcher" in t[2]]           # stages that fan out their own units
+                away = [t for t in todo if "launcher" not in t[2]]
+                futs = launch_stages([(st, p, n) for st, n, p in away], root, launcher, launcher_args, "pipeline", wait=False)
+                for stage, run_name, p in here:
+                    print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}, its units as {launcher} jobs", flush=True)
+                    run_stage(stage, p, name=run_name, out=root, progress=False)
+                wait_launched([t[1] for t in away], futs)
+            elif jobs > 1 and len(todo) > 1:
+                def one(t):
+                    print(f"[pipeline] {t[1]} ({t[0]}) -> {root/t[1]}", flush=True)
+                    return t, run_stage_process(t[0], t[2], t[1], root, jobs)
+                with ThreadPoolExecutor(jobs) as ex: finished = list(ex.map(one, todo))
+                failed = [f"{t[1]}: {r.stderr.strip()[-800:]}" for t, r in finished if r.returncode != 0]
+                if failed: raise CLIError("pipeline step(s) failed:\n" + "\n".join(failed))
+            else:
+                for stage, run_name, p in todo:
+                    print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
+                    run_stage(stage, p, name=run_name, out=root, progress=False)
+            if todo: print(f"[pipeline] {', '.join(t[1] for t in todo)} finished at {elapsed()}", flush=True)
+            for _, run_name, _ in group: done[run_name] = root/run_name
+        for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote
+            for table in [t for pat in PIPELINE_TABLES for t in sorted(folder.glob(pat))]:
+                print(f"\n[{run_name}] {table}\n{table.read_text(encoding='utf-8')}")
+        print(f"[pipeline] all steps done in {elapsed()}", flush=True)
+    finally: release_run_dir(root)
     return root
 
 # %% ../nbs/90_runs.ipynb #9ab0140e
@@ -476,9 +627,12 @@ def grid_points(grid: dict) -> list[dict]:
     return [dict(zip(names, combo)) for combo in itertools.product(*vals)]
 
 def point_name(point: dict) -> str:
-    "A folder name for a grid point, e.g. `seed=1,steps=100`."
+    "A folder name for a grid point, e.g. `seed=1,steps=100`; where the name had to be changed (characters replaced, cut to 100) a short hash of the exact point follows, so `ds a` and `ds_a` get folders of their own."
     s = ",".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in point.items())
-    return "".join(c if c.isalnum() or c in "=,.-_" else "_" for c in s) or "default"
+    if not s: return "default"
+    name = "".join(c if c.isalnum() or c in "=,.-_" else "_" for c in s)
+    if name == s and len(name) <= 100: return name
+    return f"{name[:100]}-{hashlib.sha256(json.dumps(point, sort_keys=True).encode()).hexdigest()[:8]}"
 
 def collect_sweep(root: Path, points: list[dict]):
     "All points' metrics in one DataFrame, tagged with their parameters."
@@ -488,39 +642,55 @@ def collect_sweep(root: Path, points: list[dict]):
               for p in points if (root/point_name(p)/"done").exists()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+def check_launcher_args(launcher: str, launcher_args: dict | None):
+    "`--launcher-args` only mean something to a cluster launcher: with `local` they would be ignored without a word."
+    if launcher == "local" and launcher_args:
+        raise CLIError(f"--launcher-args {launcher_args} are for the slurm / submitit-local launchers; with --launcher local "
+                       f"they would be ignored: drop them, or pick --launcher slurm")
+
 def run_sweep(stage: str, grid: dict, out="runs", name: str | None = None, jobs: int = 1, fixed: dict | None = None,
               overwrite: bool = False, launcher: str = "local", launcher_args: dict | None = None) -> Path:
     "Run every grid point of `stage` in its own process (`local`) or cluster job (one array job), skipping finished points; collect one table."
-    check_launcher(launcher)
+    check_launcher(launcher); check_launcher_args(launcher, launcher_args)
     nb = find_stage(stage); known = notebook_parameters(nb)
-    check_run_name(name); check_parameters({**grid, **(fixed or {})}, known, nb.stem)
+    check_parameters({**grid, **(fixed or {})}, known, nb.stem)
+    if empty := [k for k, v in grid.items() if v == []]:
+        raise CLIError(f"sweep grid axis {', '.join(map(repr, empty))} has no values: give at least one, or drop it")
+    fixed = check_values(fixed or {}, known, nb.stem)          # each value is judged on its own: fixed and grid apart
+    grid = {k: [check_values({k: x}, known, nb.stem)[k] for x in (v if isinstance(v, list) else [v])] for k, v in grid.items()}
     points = grid_points(grid)
-    for pt in points: check_values({**(fixed or {}), **pt}, known, nb.stem)
-    root = prepare_run_dir((Path(out)/(name or default_run_name(f"sweep-{stage_short_name(nb.stem)}"))).resolve(), overwrite)
-    for pt in points:
-        folder = root/point_name(pt)
-        if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt})}):
-            raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
-    atomic_write_text(root/"sweep.json", json.dumps({"stage": nb.stem, "grid": grid, "fixed": fixed or {}}, indent=2))
-    def one(point):
-        folder = root/point_name(point)
-        if (folder/"done").exists(): return f"skip {folder.name} (done)"
-        r = run_stage_process(nb.stem, {**(fixed or {}), **point}, folder.name, root, jobs)
-        return f"{'ok  ' if r.returncode == 0 else 'FAIL'} {folder.name}" + ("" if r.returncode == 0 else f": {r.stderr.strip()[-500:]}")
-    from tqdm.auto import tqdm
-    if launcher == "local":
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-            for msg in tqdm(ex.map(one, points), total=len(points), desc=f"sweep {nb.stem}"): print(msg, flush=True)
-    else:
-        todo = [pt for pt in points if not (root/point_name(pt)/"done").exists()]
+    names = [point_name(pt) for pt in points]
+    if len(set(names)) < len(names):
+        twins = sorted({n for n in names if names.count(n) > 1})
+        raise CLIError(f"sweep points would share the folder(s) {twins}; give the values apart (e.g. not both 1 and '1')")
+    root = prepare_run_dir(run_folder(out, name or default_run_name(f"sweep-{stage_short_name(nb.stem)}")), overwrite)
+    try:                                           # locked until the sweep ends; each point locks its own folder
         for pt in points:
-            if pt not in todo: print(f"skip {point_name(pt)} (done)", flush=True)
-        with contextlib.suppress(CLIError):      # failed points are named below, with the others' state
-            launch_stages([(nb.stem, {**(fixed or {}), **pt}, point_name(pt)) for pt in todo], root, launcher, launcher_args,
-                          f"sweep-{stage_short_name(nb.stem)}")
-    df = collect_sweep(root, points)
-    atomic_write_text(root/"sweep_metrics.csv", df.to_csv(index=False))
-    missing = [point_name(p) for p in points if not (root/point_name(p)/"done").exists()]
-    if missing: raise CLIError(f"{len(missing)} of {len(points)} sweep points failed: {missing}; rerun the same "
-                               f"command to retry them (finished points are skipped)")
+            folder = root/point_name(pt)
+            if why := params_conflict(folder, {**known, **absolute_paths({**(fixed or {}), **pt})}):
+                raise CLIError(f"{why}; use a new --name, or --overwrite to start over")
+        atomic_write_text(root/"sweep.json", json.dumps({"stage": nb.stem, "grid": grid, "fixed": fixed or {}}, indent=2))
+        def one(point):
+            folder = root/point_name(point)
+            if (folder/"done").exists(): return f"skip {folder.name} (done)"
+            r = run_stage_process(nb.stem, {**(fixed or {}), **point}, folder.name, root, jobs)
+            return f"{'ok  ' if r.returncode == 0 else 'FAIL'} {folder.name}" + ("" if r.returncode == 0 else f": {r.stderr.strip()[-500:]}")
+        from tqdm.auto import tqdm
+        if launcher == "local":
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+                for msg in tqdm(ex.map(one, points), total=len(points), desc=f"sweep {nb.stem}"): print(msg, flush=True)
+        else:
+            todo = [pt for pt in points if not (root/point_name(pt)/"done").exists()]
+            for pt in points:
+                if pt not in todo: print(f"skip {point_name(pt)} (done)", flush=True)
+            with contextlib.suppress(CLIError):      # failed points are named below, with the others' state
+                launch_stages([(nb.stem, {**(fixed or {}), **pt}, point_name(pt)) for pt in todo], root, launcher, launcher_args,
+                              f"sweep-{stage_short_name(nb.stem)}")
+        df = collect_sweep(root, points)
+        atomic_write_text(root/"sweep_metrics.csv", df.to_csv(index=False))
+        missing = [point_name(p) for p in points if not (root/point_name(p)/"done").exists()]
+        if missing: raise CLIError(f"{len(missing)} of {len(points)} sweep points failed: {missing}; rerun the same "
+                                   f"command to retry them (finished points are skipped)")
+    finally: release_run_dir(root)
     return root
+

@@ -65,3 +65,189 @@ def test_rerun_with_other_parameters_is_refused_and_overwrite_starts_over(tmp_pa
     oodgen_cli("run", "benchmark", "-p", "steps", "4", *tiny, "--quiet", "--overwrite")
     import json
     assert json.loads((tmp_path/"r"/"params.json").read_text())["steps"] == 4
+
+# Values are read as a safe YAML subset (issue 28). `-p steps -5` comes last in these cases: without the check under
+# test the run is still refused before any work, by a message that lacks the words looked for.
+SAFE = ["-p", "steps", "-5"]
+
+@pytest.mark.parametrize("value", ["!!binary aGk=", "!!set {a, b}", "!!python/name:os.system", "!mine {a: 1}",
+                                   "{a: !!python/tuple [1, 2]}", "[1, !!str 2]"])
+def test_yaml_tags_are_refused(tmp_path, capsys, value):
+    code, err = cli_in_process(B + ["-p", "hparams", value, *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "tags" in err and "are not accepted" in err and repr(value) in err, err
+    assert "Traceback" not in err and not (tmp_path/"r").exists()
+
+def test_value_cut_by_a_yaml_comment_is_refused(tmp_path, capsys):
+    code, err = cli_in_process(B + ["-p", "data_root", "/data/run #2", *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "as a comment" in err and "quote the value" in err, err
+
+def test_mapping_keys_must_be_text(tmp_path, capsys):
+    "papermill and JSON would turn the key 1 into '1' in the run without a word."
+    code, err = cli_in_process(B + ["-p", "hparams", "{1: 0.5}", *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "keys must be text" in err, err
+
+def test_exponent_numbers_are_floats_also_inside_lists_and_maps():
+    from oodgen.runs import parse_value
+    assert [parse_value(v) for v in ["1e-3", "1E-4", "-2.5e3"]] == [1e-3, 1e-4, -2500.0]
+    assert parse_value("{lr: 1e-4, decay: [1e-5, 3E2]}") == {"lr": 1e-4, "decay": [1e-5, 300.0]}
+    assert parse_value("010") == 10 and parse_value("1:30") == "1:30"        # no octal, no base 60
+
+def test_exponent_float_accepted_where_a_float_is_expected(tmp_path, capsys):
+    "`holdout 2e-1` was the text '2e-1' (expected float); now it passes and only the bad steps value is refused."
+    code, err = cli_in_process(B + ["-p", "holdout", "2e-1", *SAFE, "--name", "r", "--out", tmp_path], capsys)
+    assert code == 2 and "'steps'" in err and "holdout" not in err, err
+
+def test_yes_no_on_off_stay_words_where_text_is_expected():
+    from oodgen.runs import check_values, find_stage, notebook_parameters, parse_value
+    ood = notebook_parameters(find_stage("ood"))
+    got = check_values({"id_classes": parse_value("[yes, no]"), "test_domains": parse_value("[off]"),
+                        "pretrained": parse_value("yes")}, ood, "42_ood")
+    assert got == {"id_classes": ["yes", "no"], "test_domains": ["off"], "pretrained": True}
+    assert all(type(x) is str for x in got["id_classes"]) and type(got["pretrained"]) is bool
+
+def test_grid_file_is_read_by_the_same_safe_parser(tmp_path, capsys):
+    (tmp_path/"grid.yaml").write_text("# a grid\nhparams: [!!python/name:os.system x]\n")
+    code, err = cli_in_process(["sweep", "benchmark", "--grid", tmp_path/"grid.yaml", *SAFE, "--out", tmp_path], capsys)
+    assert code == 2 and "tags" in err and "grid file" in err, err
+
+def test_launcher_args_are_read_by_the_same_safe_parser(tmp_path, capsys):
+    code, err = cli_in_process(["sweep", "benchmark", "--launcher", "slurm", "--launcher-args", "{partition: !!binary aGk=}",
+                                *SAFE, "--out", tmp_path], capsys)
+    assert code == 2 and "--launcher-args" in err and "tags" in err, err
+
+# Run folders: --overwrite empties only oodgen's own folders, runs stay inside --out, one writer per folder.
+import os, subprocess, sys, time
+from pathlib import Path
+TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "1", "-p", "eval_every", "0"]
+
+def _thesis(tmp_path):
+    d = tmp_path/"my_thesis"; d.mkdir(); (d/"chapter1.tex").write_text("\\chapter{One}\n"); return d
+
+def test_run_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
+    d = _thesis(tmp_path)
+    r = oodgen_cli("run", "benchmark", *TINY, "--name", "my_thesis", "--out", tmp_path, "--quiet", "--overwrite", check=False)
+    assert r.returncode == 2 and "--overwrite refused" in r.stderr and "nothing was deleted" in r.stderr, r.stderr[-800:]
+    assert sorted(os.listdir(d)) == ["chapter1.tex"] and (d/"chapter1.tex").read_text() == "\\chapter{One}\n"
+
+def test_sweep_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    d = _thesis(tmp_path)
+    code, err = cli_in_process(["sweep", "benchmark", *TINY, "--name", "my_thesis", "--out", tmp_path, "--overwrite"], capsys)
+    assert code == 2 and "--overwrite refused" in err and sorted(os.listdir(d)) == ["chapter1.tex"], err[-800:]
+
+def test_pipeline_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
+    from oodgen.runs import CLIError, run_pipeline
+    d = _thesis(tmp_path)
+    with pytest.raises(CLIError, match="--overwrite refused"):
+        run_pipeline(tmp_path, "my_thesis", {"seeds": [0], "steps": 1, "eval_every": 0},
+                     steps=[("benchmark", "b", {"test_domains": lambda done, root: ["colored"]})], overwrite=True)
+    assert sorted(os.listdir(d)) == ["chapter1.tex"]
+
+def test_run_name_that_is_a_symlink_is_refused(tmp_path):
+    (tmp_path/"elsewhere").mkdir(); (tmp_path/"out").mkdir(); (tmp_path/"out"/"link").symlink_to(tmp_path/"elsewhere")
+    r = oodgen_cli("run", "benchmark", *TINY, "--name", "link", "--out", tmp_path/"out", "--quiet", check=False)
+    assert r.returncode == 2 and "symbolic link" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
+    assert not any((tmp_path/"elsewhere").iterdir())
+
+def test_second_start_on_a_running_folder_is_refused_at_once(tmp_path):
+    "Two `oodgen run` processes on one folder: the second is refused while the first writes; the first finishes."
+    args = ["run", "benchmark", *TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+    first = subprocess.Popen([str(Path(sys.executable).parent/"oodgen"), *map(str, args)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        t0 = time.time()
+        while not (tmp_path/"r"/"params.json").exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        assert first.poll() is None, "the first run ended before the second started"
+        r = oodgen_cli(*args, check=False)
+        assert r.returncode == 2 and f"another oodgen run is writing into {(tmp_path/'r').resolve()}" in r.stderr, r.stderr[-800:]
+        assert first.wait(timeout=300) == 0 and (tmp_path/"r"/"done").exists()
+    finally: first.kill(); first.wait()
+
+def test_lock_of_a_killed_writer_is_released(tmp_path):
+    from oodgen.runs import CLIError, prepare_run_dir, release_run_dir
+    run = tmp_path/"r"; run.mkdir()
+    hold = "import fcntl, os, sys, time; fcntl.flock(os.open(sys.argv[1], os.O_RDWR | os.O_CREAT), fcntl.LOCK_EX); print('held', flush=True); time.sleep(300)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run/".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CLIError, match="another oodgen run is writing into"): prepare_run_dir(run)
+    finally: holder.kill(); holder.wait()
+    prepare_run_dir(run); release_run_dir(run)           # the kill released it
+
+# Sweeps: every point its own folder, no empty axis, no launcher arguments that nothing reads.
+def test_sweep_points_whose_names_sanitise_alike_get_their_own_folders(tmp_path):
+    "Dataset folders `ds a` and `ds_a` both ran into one point folder (the second was skipped as done)."
+    import json
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for ds in ("ds a", "ds_a"):
+        for d in ("d0", "d1"):
+            for c in ("c0", "c1"):
+                (tmp_path/ds/d/c).mkdir(parents=True)
+                for i in range(3): Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(tmp_path/ds/d/c/f"{i}.png")
+    vals = [str(tmp_path/"ds a"), str(tmp_path/"ds_a")]
+    (tmp_path/"grid.yaml").write_text(json.dumps({"dataset": vals}))
+    oodgen_cli("sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "-p", "test_domains", "[d1]", "-p", "seeds", "[0]",
+               "-p", "steps", "1", "-p", "eval_every", "0", "-p", "image_size", "16", "--name", "s", "--out", tmp_path/"out")
+    points = sorted((tmp_path/"out"/"s").glob("*/done"))
+    assert len(points) == 2, points
+    assert sorted(json.loads((p.parent/"params.json").read_text())["dataset"] for p in points) == vals
+    assert sorted(set(pd.read_csv(tmp_path/"out"/"s"/"sweep_metrics.csv")["param.dataset"])) == sorted(json.dumps(v) for v in vals)
+
+def test_sweep_grid_with_an_empty_axis_is_refused(tmp_path, capsys):
+    (tmp_path/"grid.yaml").write_text("steps: []\n")
+    code, err = cli_in_process(["sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "--name", "s", "--out", tmp_path/"out"], capsys)
+    assert code == 2 and "'steps' has no values" in err, err
+    assert not (tmp_path/"out").exists()
+
+@pytest.mark.parametrize("cmd", [["sweep", "benchmark", "-p", "steps", "-5"], ["pipeline", "-p", "steps", "-1"]])
+def test_launcher_args_with_the_local_launcher_are_refused(tmp_path, capsys, cmd):
+    code, err = cli_in_process(cmd + ["--launcher-args", "{partition: gpu}", "--name", "s", "--out", tmp_path], capsys)
+    assert code == 2 and "--launcher-args" in err and "would be ignored" in err, err
+
+# Ctrl-C ends with one line and exit status 130.
+def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, monkeypatch):
+    import oodgen.cli
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(oodgen.cli, "run_stage", interrupted)
+    code, err = cli_in_process(B + ["--name", "r", "--out", tmp_path], capsys)
+    assert code == 130 and err == "oodgen: interrupted; rerun the same command to resume\n", err
+
+def test_ctrl_c_during_a_real_run(tmp_path):
+    "Ctrl-C in a terminal: SIGINT to the whole process group (oodgen and its kernel) while the notebook runs."
+    import signal
+    args = ["run", "benchmark", *TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+    p = subprocess.Popen([str(Path(sys.executable).parent/"oodgen"), *map(str, args)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    try:
+        t0 = time.time()
+        while not (tmp_path/"r"/"params.json").exists() and p.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        time.sleep(2); os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally: p.kill(); p.wait()
+    assert p.returncode == 130 and "Traceback" not in err, err[-1500:]
+    assert err.strip().splitlines()[-1] == "oodgen: interrupted; rerun the same command to resume", err[-800:]
+    assert not (tmp_path/"r"/"done").exists() and (tmp_path/"r"/"kernel.log").exists()      # the kernel's own noise kept there
+
+# A text value is injected into the run's notebook as a string literal (papermill escapes it), never as code.
+def test_string_parameter_cannot_break_out_of_its_literal(tmp_path):
+    import ast, json
+    evil = f"x\"); import os; os.system('touch {tmp_path}/pwned') #"
+    quoted = "'" + evil.replace("'", "''") + "'"                  # YAML-quoted: an unquoted ' #' is refused as a comment
+    r = oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", quoted, *TINY, "--name", "r",
+                   "--out", tmp_path, "--quiet", check=False)
+    assert r.returncode != 0 and "failed in cell" in r.stderr, r.stderr[-800:]         # no PACS under that root
+    assert not (tmp_path/"pwned").exists()
+    assert json.loads((tmp_path/"r"/"params.json").read_text())["data_root"] == evil
+    nb = json.loads((tmp_path/"r"/"40_benchmark.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    got = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell).body if isinstance(n, ast.Assign)}
+    assert got["data_root"] == evil
+
+def test_sweep_values_read_back_exactly_from_their_json():
+    "A sweep hands each point's values to its `oodgen run` as JSON, which writes characters beyond U+FFFF as two escapes."
+    import json
+    from oodgen.runs import parse_value
+    for v in ["runs 😀", {"k😀": ["é", "a\u2028b"]}, ["x\"); import os #", "tab\there"]]:
+        assert parse_value(json.dumps(v)) == v, v
