@@ -19,20 +19,20 @@ $(STAMP): $(PY) setup.py settings.ini pyproject.toml
 
 install: $(STAMP)
 
-## The main job on the embedded default (Digits-DG, CPU).
+## The main job on the embedded default (digits_dg, CPU), in portable numerics: the README's table on any x86-64 CPU.
 demo: install
-	$(BIN)/oodgen pipeline --out runs --jobs 2 -p epochs 2 -p steps 100 -p cpu_threads 0 -p hparams "{batch_size: 21}"
+	$(BIN)/oodgen pipeline --portable --out runs --jobs 2 -p epochs 2 -p steps 100 -p cpu_threads 0 -p hparams "{batch_size: 21}"
 
-## Library == notebooks, notebooks clean, README == index.ipynb, then notebook tests and pytest.
+## Library == notebooks, notebooks clean, README / docs pages == their notebooks, then notebook tests and pytest.
 test: install sync-check nbtest pytest
 
 sync-check: install
-	@before=$$(git status --porcelain -- oodgen nbs README.md; git diff -- oodgen nbs README.md | md5sum); \
+	@before=$$(git status --porcelain -- oodgen nbs README.md docs; git diff -- oodgen nbs README.md docs | md5sum); \
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/oodgen readme >/dev/null; \
-	after=$$(git status --porcelain -- oodgen nbs README.md; git diff -- oodgen nbs README.md | md5sum); \
+	after=$$(git status --porcelain -- oodgen nbs README.md docs; git diff -- oodgen nbs README.md docs | md5sum); \
 	if [ "$$before" != "$$after" ]; then \
 	  echo "FAIL: nbdev_export / nbdev_clean / oodgen readme changed files: commit the notebooks' exports."; \
-	  git status --porcelain -- oodgen nbs README.md; exit 1; fi; \
+	  git status --porcelain -- oodgen nbs README.md docs; exit 1; fi; \
 	echo "sync-check: library, notebooks and README are in sync"
 
 nbtest: install
