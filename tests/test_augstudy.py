@@ -115,3 +115,63 @@ def test_mce_hand_table():
     rce = {"noise": (0.9 - 3 * 0.05) / (1.2 - 3 * 0.1), "blur": (2.1 - 3 * 0.05) / (1.5 - 3 * 0.1)}
     assert np.isclose(m["mCE"], 100 * np.mean(list(ce.values())))
     assert np.isclose(m["relative_mCE"], 100 * np.mean(list(rce.values())))
+
+
+def test_mnist5k_split_balanced_fixed_disjoint():
+    "mnist5k: 400 / 100 per class, the same split every time (a seeded permutation per class), train and test disjoint."
+    from oodgen.data.domains import get_dataset, mnist5k_arrays, mnist5k_split
+    x, y = mnist5k_arrays()
+    assert x.shape == (5000, 28, 28, 1) and np.bincount(y).tolist() == [500] * 10
+    tr, te = mnist5k_split(y)
+    assert np.bincount(y[tr]).tolist() == [400] * 10 and np.bincount(y[te]).tolist() == [100] * 10
+    assert not set(tr.tolist()) & set(te.tolist())
+    assert np.array_equal(te, get_dataset("mnist5k").split[1]) and np.array_equal(tr, mnist5k_split(y, seed=0)[0])
+    small_tr, small_te = mnist5k_split(y, (40, 10))
+    assert len(small_tr) == 400 and set(small_te.tolist()) <= set(range(5000))
+
+
+def _write_mnist_raw(folder, n_train=200, n_test=60):
+    "A torchvision-layout MNIST folder (<folder>/MNIST/raw, idx files) holding mnist5k digits."
+    from oodgen.data.domains import mnist5k_arrays, mnist5k_split
+    x, y = mnist5k_arrays()                               # the file is sorted by label: take every class
+    raw = folder/"MNIST"/"raw"; raw.mkdir(parents=True)
+    def idx(path, a): path.write_bytes(bytes([0, 0, 8, a.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in a.shape) + a.tobytes())
+    for p, sel in zip(("train", "t10k"), mnist5k_split(y, (n_train // 10, n_test // 10))):
+        idx(raw/f"{p}-images-idx3-ubyte", np.ascontiguousarray(x[sel, :, :, 0])); idx(raw/f"{p}-labels-idx1-ubyte", y[sel].astype(np.uint8))
+    return folder
+
+
+def test_augstudy_seed003_protocol_on_mnist_folder(tmp_path):
+    "Seed 003, Problem 2: `oodgen run augstudy -p dataset mnist -p data_root <folder> -p backbone mnist_cnn -p optimizer sgd -p lr 0.1 ...`."
+    from oodgen.cli import main
+    root = _write_mnist_raw(tmp_path/"data")
+    args = ["run", "augstudy", "--out", str(tmp_path/"runs"), "--name", "p2", "--quiet"]
+    for k, v in dict(dataset="mnist", data_root=str(root), backbone="mnist_cnn", optimizer="sgd", lr="0.1", epochs="1",
+                     augmentations="[none]", shifts="[colored, grayscale, rotated]", seeds="[0]",
+                     shift_cache=str(tmp_path/"shifted"), device="cpu").items():
+        args += ["-p", k, v]
+    main(args)
+    run = tmp_path/"runs"/"p2"
+    table = pd.read_csv(run/"results_acc.csv", index_col=0)
+    assert list(table.columns) == ["clean", "colored", "grayscale", "rotated"] and list(table.index) == ["none"]
+    test = pd.read_json(run/"metrics.jsonl", lines=True).query("metric == 'acc' and split == 'test'")
+    assert len(test) == 4 and test.value.between(0, 1).all()
+    unit = json.loads((run/"units"/"none_seed0.json").read_text())
+    assert unit["hparams"]["backbone"] == "mnist_cnn" and unit["hparams"]["batch_size"] == 64
+    sets = sorted(p.name.split("_seed")[0] for p in (tmp_path/"shifted").glob("*.pt"))
+    assert sets == ["mnist_colored", "mnist_grayscale", "mnist_rotated"]
+    from oodgen.augstudy import shifted_set, study_shifts, clean_study
+    cs = clean_study("mnist", root)
+    assert len(cs.test) == 60 and len(cs.train) + len(cs.val) == 200
+    gray = shifted_set(cs.test, study_shifts("mnist", ["grayscale"])[0], 0, tmp_path/"shifted", study="mnist").images
+    assert torch.equal(gray[:, 0], gray[:, 2]) and gray.shape == (60, 3, 28, 28)
+
+
+def test_augstudy_mnist5k_runs_offline(tmp_path):
+    "`-p dataset mnist5k` needs no data root; a tiny run (limit, 1 epoch) with a computed MNIST-C corruption."
+    from oodgen.runs import run_stage
+    params = dict(dataset="mnist5k", backbone="mnist_cnn", optimizer="sgd", lr=0.1, epochs=1, augmentations=["none"], seeds=[0],
+                  shifts=["colored", "corrupt:mnist_c/zigzag"], limit=50, val_fraction=0.9, shift_cache=str(tmp_path/"s"), device="cpu")
+    run = run_stage("augstudy", params, name="m5", out=tmp_path, progress=False)
+    table = pd.read_csv(run/"results_acc.csv", index_col=0)
+    assert list(table.columns)[:2] == ["clean", "colored"] and "corruptions (mean)" in table.columns

@@ -14,7 +14,8 @@ from .corruptions import _centred_warp
 from .imageops import GRAY_WEIGHTS_CV, rgb_to_gray
 
 # %% auto #0
-__all__ = ['DIGIT_COLORS', 'DIGIT_SHIFTS', 'colorize', 'weighted_grayscale', 'rotate', 'shift_digits']
+__all__ = ['DIGIT_COLORS', 'DIGIT_SHIFTS', 'GRAY_WEIGHTINGS', 'colorize', 'weighted_grayscale', 'rotate', 'shift_digits',
+           'random_grayscale']
 
 # %% ../../nbs/05_data.digit_shifts.ipynb #a0575e50
 DIGIT_COLORS = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0)}
@@ -50,5 +51,16 @@ for _d in ("colored", "rotated"):
         gen if gen is not None else torch.Generator().manual_seed(0)))
 
 def shift_digits(x: torch.Tensor, shift: str, generator: torch.Generator | None = None, labels=None) -> torch.Tensor:
-    "Apply a digit shift by name (`red`, `green`, `blue`, `weighted_gray`, `colored`, `rotated`); returns RGB."
+    "Apply a digit shift by name (`red`, `green`, `blue`, `weighted_gray`, `colored`, `rotated`, `grayscaled`); returns RGB."
     return DIGIT_SHIFTS.get(shift)(x, gen=generator, labels=labels)
+
+# %% ../../nbs/05_data.digit_shifts.ipynb #f9765ca3
+GRAY_WEIGHTINGS = {"bt601": GRAY_WEIGHTS_CV, "bt709": (0.2125, 0.7154, 0.0721), "mean": (1/3, 1/3, 1/3)}
+
+def random_grayscale(x: torch.Tensor, generator: torch.Generator, weightings=tuple(GRAY_WEIGHTINGS.values())) -> torch.Tensor:
+    "Each RGB image through one of `weightings` (drawn from `generator`), repeated on 3 channels."
+    w = torch.tensor(weightings, dtype=x.dtype)[torch.randint(0, len(weightings), (len(x),), generator=generator)]
+    return (x.expand(-1, 3, -1, -1) * w.to(x.device)[:, :, None, None]).sum(1, keepdim=True).expand(-1, 3, -1, -1).clone()
+
+DIGIT_SHIFTS.register("grayscaled")(lambda x, gen=None, labels=None: random_grayscale(
+    shift_digits(x, "colored", gen := gen if gen is not None else torch.Generator().manual_seed(0), labels), gen))

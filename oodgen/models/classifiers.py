@@ -11,7 +11,7 @@ import torch.nn as nn
 from .weights import backbone_spec, IMAGENET_MEAN, IMAGENET_STD, image_spec, ImageModelSpec, weights_error
 
 # %% auto #0
-__all__ = ['Normalize', 'SmallCNN', 'Classifier', 'create_classifier', 'Student']
+__all__ = ['MNIST_CNNS', 'Normalize', 'SmallCNN', 'DigitInput', 'MnistCNN', 'Classifier', 'create_classifier', 'Student']
 
 # %% ../../nbs/14_models.classifiers.ipynb #7c4ddc9c
 class Normalize(nn.Module):
@@ -44,6 +44,36 @@ class SmallCNN(nn.Module):
         "Its normalisation; Grad-CAM on the last conv block (`features`); any input size."
         return ImageModelSpec(**self.normalize.stats, target_layer="features", head=f"head.{len(self.head) - 1}")
 
+# %% ../../nbs/14_models.classifiers.ipynb #cd6c73af
+class DigitInput(Normalize):
+    "How images meet a digit network: 1 or 3 channels -> `mean` / `max` of the channels (1 channel) or `rgb` (3), then normalised."
+    def __init__(self, channels: str = "mean", mean: float = 0.1307, std: float = 0.3081):
+        if channels not in ("mean", "max", "rgb"): raise ValueError(f"unknown channels {channels!r}; known: mean, max, rgb")
+        n = 3 if channels == "rgb" else 1
+        super().__init__((mean,) * n, (std,) * n); self.channels = channels
+    def forward(self, x):
+        if self.channels == "rgb": x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+        elif x.shape[1] > 1: x = x.mean(1, keepdim=True) if self.channels == "mean" else x.amax(1, keepdim=True)
+        return super().forward(x)
+
+class MnistCNN(SmallCNN):
+    "Seed 003's MNIST CNN: 32-32-64-64 3x3 convs (BatchNorm, ReLU), 2x2 max-pools after the 2nd and 4th, 128 hidden, `num_classes` out."
+    def __init__(self, num_classes: int = 10,
+                 channels: str = "mean", # how RGB input meets the first conv: `mean`, `max` (1 channel) or `rgb` (3 channels)
+                 hidden: int = 128,      # units of the hidden layer
+                 batchnorm: bool = True): # BatchNorm after each conv (SGD lr 0.1 with momentum 0.9 diverges without)
+        nn.Module.__init__(self)
+        def block(i, o, pool):
+            return [nn.Conv2d(i, o, 3, padding=1), *([nn.BatchNorm2d(o)] if batchnorm else []), nn.ReLU(inplace=True)] + ([nn.MaxPool2d(2)] if pool else [])
+        self.normalize = DigitInput(channels)
+        c = 3 if channels == "rgb" else 1
+        self.features = nn.Sequential(*block(c, 32, False), *block(32, 32, True), *block(32, 64, False), *block(64, 64, True))
+        self.pool = nn.AdaptiveMaxPool2d(7)          # 28x28 input: 7x7 already (no-op)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes))
+        self.to(memory_format=torch.channels_last)
+
+MNIST_CNNS = {"mnist_cnn": "mean", "mnist_cnn_rgb": "rgb", "mnist_cnn_max": "max"}   # backbone name -> channels
+
 # %% ../../nbs/14_models.classifiers.ipynb #bf59537f
 class Classifier(nn.Module):
     "A backbone with its input normalisation in front: images in [0, 1] -> logits; it describes itself (`image_spec`)."
@@ -71,8 +101,9 @@ def _torchvision_classifier(name, num_classes, pretrained):
     return Classifier(m)
 
 def create_classifier(name: str, num_classes: int, pretrained: bool = False) -> nn.Module:
-    "A classifier on images in [0, 1]: `small_cnn`, a torchvision model name or a timm model name."
+    "A classifier on images in [0, 1]: `small_cnn`, `mnist_cnn` (`_rgb`, `_max`), a torchvision model name or a timm model name."
     if name == "small_cnn": return SmallCNN(num_classes)
+    if name in MNIST_CNNS: return MnistCNN(num_classes, MNIST_CNNS[name])
     import timm, torchvision       # only now: importing them costs seconds in every fresh worker process
     if name in torchvision.models.list_models(module=torchvision.models):
         return _torchvision_classifier(name, num_classes, pretrained)
@@ -86,7 +117,7 @@ def create_classifier(name: str, num_classes: int, pretrained: bool = False) -> 
             raise weights_error(f"timm {name}", "the Hugging Face cache (~/.cache/huggingface)",
                                 f"run once with internet (timm.create_model('{name}', pretrained=True)) or copy the cache", e) from None
         return Classifier(m)
-    raise ValueError(f"unknown backbone {name!r}; use 'small_cnn', a torchvision name "
+    raise ValueError(f"unknown backbone {name!r}; use 'small_cnn', 'mnist_cnn', 'mnist_cnn_rgb', 'mnist_cnn_max', a torchvision name "
                      f"(e.g. resnet18, resnet50, vit_b_16) or a timm name (see timm.list_models('{name[:4]}*'))")
 
 # %% ../../nbs/14_models.classifiers.ipynb #1abaff2f
