@@ -7,7 +7,7 @@ STAMP := $(VENV)/.oodgen-installed
 PYTHON ?= python3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test sync-check nbtest pytest readme bench gpu-check clean
+.PHONY: install lab demo test sync-check nbtest pytest readme bench gpu-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(STAMP): $(PY) setup.py settings.ini pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## JupyterLab on the notebooks (the source of truth); LAB_ARGS="--no-browser --port 8899" for a remote machine.
+lab: install
+	$(BIN)/jupyter lab --notebook-dir nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## The main job on the embedded default (digits_dg, CPU), in portable numerics: the README's table on any x86-64 CPU.
 demo: install
