@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 # %% auto #0
-__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env',
-           'seed_everything', 'apply_portable', 'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job',
-           'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry',
-           'git_info', 'cpu_model', 'numerics_info', 'env_info', 'RunRecord', 'read_metrics', 'stage1_dir',
-           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'check_launcher', 'cluster_executor',
-           'LaunchedCall', 'JobArray', 'LaunchedFuture']
+__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'HEADLESS_ENV', 'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested',
+           'use_portable_env', 'seed_everything', 'apply_portable', 'set_cpu_threads', 'is_main_process', 'get_device',
+           'threads_per_job', 'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint',
+           'Registry', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel', 'RunRecord',
+           'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table',
+           'check_launcher', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
@@ -217,6 +217,19 @@ def env_info(device: str | torch.device | None = None) -> dict:
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 # %% ../nbs/00_core.ipynb #a781b695
+HEADLESS_ENV = "OODGEN_HEADLESS"   # `oodgen run` sets it for its papermill kernels: files only, nothing shown inline
+
+def _kernel_shell():
+    "The IPython shell of the Jupyter kernel this code runs in, else None (plain Python, pytest, nbdev_test)."
+    ip = sys.modules.get("IPython")           # never imported here: only looked up
+    shell = ip.get_ipython() if ip is not None else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+def in_interactive_kernel() -> bool:
+    "True in a Jupyter kernel a person drives (JupyterLab, VS Code, papermill by hand): figures and tables are shown inline; False under `oodgen run` (`$OODGEN_HEADLESS`), in plain Python and under nbdev_test."
+    if os.environ.get(HEADLESS_ENV, "0") not in ("", "0", "false", "False"): return False
+    return _kernel_shell() is not None
+
 def _jsonable(o):
     if isinstance(o, (np.generic,)): return o.item()
     if isinstance(o, torch.Tensor): return o.item() if o.numel() == 1 else o.tolist()
@@ -265,10 +278,14 @@ class RunRecord:
         return read_metrics(self.metrics_path)
 
     def savefig(self, fig, name: str, dpi: int = 120) -> Path:
-        "Save a matplotlib figure as `figures/<name>.png` (atomically)."
+        "Save a matplotlib figure as `figures/<name>.png` (atomically); in a notebook run by hand it is also shown inline (and closed)."
         path = self.figures/f"{name}.png"
         if not self.main: return path
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+        if in_interactive_kernel():              # run by hand: show the PNG just written, and close the figure so
+            import matplotlib.pyplot as plt      # the inline backend does not show it a second time
+            from IPython.display import Image, display
+            display(Image(filename=str(path))); plt.close(fig)
         return path
 
 def _drop_torn_tail(path: Path):
@@ -316,12 +333,21 @@ def table_markdown(t, floatfmt: str = ".4g") -> str:
     return t.to_markdown(floatfmt=floatfmt) + "\n"
 
 def save_table(table, path_stem: str | os.PathLike, caption: str = "", floatfmt: str = ".4g") -> tuple[Path, Path]:
-    "Write a table as `<stem>.csv` and `<stem>.md` (under its `caption`), atomically; returns both paths."
+    "Write a table as `<stem>.csv` and `<stem>.md` (under its `caption`), atomically, and show it when in a Jupyter kernel (`show_table`); returns both paths."
     stem = Path(path_stem)
     if not is_main_process(): return stem.with_suffix(".csv"), stem.with_suffix(".md")
     csv = atomic_write_text(stem.with_suffix(".csv"), table.to_csv())
     md = atomic_write_text(stem.with_suffix(".md"), (f"{caption}\n\n" if caption else "") + table_markdown(table, floatfmt))
+    if _kernel_shell() is not None: show_table(table, caption or stem.name, floatfmt)
     return csv, md
+
+def show_table(table, caption: str = "", floatfmt: str = ".4g"):
+    "Show a table in a notebook: the DataFrame itself (under its caption) when a person runs it, its Markdown text when `oodgen run` does (the executed notebook's record)."
+    if in_interactive_kernel():
+        from IPython.display import Markdown, display
+        if caption: display(Markdown(f"**{caption}**"))
+        display(table)
+    else: print((f"{caption}\n\n" if caption else "") + table_markdown(table, floatfmt))
 
 # %% ../nbs/00_core.ipynb #686f9123
 LAUNCHERS = ("local", "slurm", "submitit-local")

@@ -343,6 +343,7 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
               progress: bool = True, log_output: bool = False, overwrite: bool = False) -> Path:
     "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder. A finished run with the same parameters is kept as it is; one with other parameters is refused (`overwrite` starts over)."
     import papermill as pm
+    from unittest import mock
     from papermill.exceptions import PapermillExecutionError
     nb = find_stage(stage); stage = nb.stem; params = absolute_paths(dict(params or {}))
     run_dir = run_folder(out, name or default_run_name(stage))
@@ -371,7 +372,8 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
             out_nb, kernel = run_dir/f".rank{rank}"/f"{stage}.ipynb", run_dir/f".kernel-rank{rank}"
             out_nb.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with temp_files_in(kernel), open(out_nb.parent/"kernel.log", "ab") as klog:
+            # the kernel is headless: figures and tables go to files only (`oodgen.core.in_interactive_kernel`)
+            with temp_files_in(kernel), mock.patch.dict(os.environ, OODGEN_HEADLESS="1", MPLBACKEND="Agg"), open(out_nb.parent/"kernel.log", "ab") as klog:
                 pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
                                     kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output,
                                     kernel_manager_class=kernel_manager_logging_to(klog))
