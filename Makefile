@@ -7,7 +7,7 @@ STAMP := $(VENV)/.oodgen-installed
 PYTHON ?= python3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install lab demo test sync-check nbtest pytest readme bench gpu-check clean
+.PHONY: install lab docs demo test sync-check nbtest pytest readme bench gpu-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ install: $(STAMP)
 ## JupyterLab on the notebooks (the source of truth); LAB_ARGS="--no-browser --port 8899" for a remote machine.
 lab: install
 	$(BIN)/jupyter lab --notebook-dir nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+## The documentation site in _docs/ (one page per notebook), built by nbdev offline: tools/build_docs.py (nbdev_docs
+## with Quarto when `quarto` is in the venv or on PATH, else nbdev's processed notebooks rendered by nbconvert). ~1.5 min.
+docs: install
+	$(PY) tools/build_docs.py
 
 ## The main job on the embedded default (digits_dg, CPU), in portable numerics: the README's table on any x86-64 CPU.
 demo: install
@@ -57,4 +62,4 @@ gpu-check: install
 	PYTHON=$(PY) tests/gpu_check.sh
 
 clean:
-	rm -rf $(VENV) _proc _docs
+	rm -rf $(VENV) _proc _docs nbs/sidebar.yml
