@@ -16,7 +16,7 @@ __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'LAUNCHERS', 'LAUNCHER_ARGS', 'p
            'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'Registry',
            'git_info', 'cpu_model', 'numerics_info', 'env_info', 'RunRecord', 'read_metrics', 'stage1_dir',
            'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'check_launcher', 'cluster_executor',
-           'LaunchedCall', 'JobArray', 'LaunchedFuture']
+           'LaunchedCall', 'JobArray', 'LaunchedFuture', 'committed_bytes']
 
 # %% ../nbs/00_core.ipynb #98b9082b
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
@@ -392,3 +392,48 @@ class LaunchedFuture:
             msg = [l for l in str(e).split("You can check full logs")[0].splitlines() if l.strip(" -")]   # the error line
             raise RuntimeError(f"job {job.job_id} failed: {msg[-1] if msg else e}\n  log: {job.paths.stderr}") from None
 
+
+# %% ../nbs/00_core.ipynb #a3c1e5d7
+# Exact resume. A run's records are committed: `metrics.jsonl` is append-only, and each done marker
+# (`units/<unit>.done`) is written after its unit's records and holds the file's size then. A resumed run cuts
+# `metrics.jsonl` back to its last commit before it goes on: the records of a unit killed before its marker, and of
+# evaluations a rerun computes again (they have no marker), are dropped, so no record is ever appended twice.
+def _metrics_bytes(run: RunRecord) -> int:
+    return run.metrics_path.stat().st_size if run.metrics_path.exists() else 0
+
+def committed_bytes(run_dir: str | os.PathLike) -> int | None:
+    "Size of `metrics.jsonl` at the run's last commit (the largest a done marker holds; 0 with none); None when a marker predates commits (empty: keep every record)."
+    sizes = []
+    for p in sorted((Path(run_dir)/"units").glob("*.done")):
+        try: sizes.append(int(json.loads(p.read_text())["metrics_bytes"]))
+        except (OSError, ValueError, KeyError, TypeError): return None
+    return max(sizes, default=0)
+
+def _commit(self, unit: str) -> Path:
+    "Mark `unit` done: the records logged so far are committed with it (its marker holds `metrics.jsonl`'s size)."
+    path = self.dir/"units"/f"{unit}.done"
+    if not self.main: return path
+    return atomic_write_text(path, json.dumps({"metrics_bytes": _metrics_bytes(self)}) + "\n")
+
+def _is_done(self, unit: str) -> bool:
+    "Has `unit` committed (its done marker exists)?"
+    return (self.dir/"units"/f"{unit}.done").exists()
+
+def _rollback(self):
+    "Cut `metrics.jsonl` back to the last commit (records after it are dropped, with a warning)."
+    if not self.main or not self.metrics_path.exists(): return
+    keep, size = committed_bytes(self.dir), _metrics_bytes(self)
+    if keep is None or keep >= size: return
+    data = self.metrics_path.read_bytes(); n = data[keep:].count(b"\n")
+    warnings.warn(f"{self.metrics_path}: dropped {n} record(s) logged after the last commit "
+                  f"(a killed run's unfinished unit or evaluations): they are computed again")
+    with atomic_path(self.metrics_path) as tmp: Path(tmp).write_bytes(data[:keep])
+
+_record_init = RunRecord.__init__
+def _init(self, out_dir: str | os.PathLike, params: dict | None = None, device=None, resume: bool = False):
+    _record_init(self, out_dir, params, device, resume)
+    if resume: self.rollback()         # the records a resumed run goes on from: the committed ones only
+
+RunRecord.__init__, RunRecord.commit, RunRecord.is_done, RunRecord.rollback = _init, _commit, _is_done, _rollback
+RunRecord.__doc__ += (" Exact resume: `commit(unit)` writes a unit's done marker after its records; a resumed run cuts "
+                      "`metrics.jsonl` back to the last commit, so reruns of a killed run append nothing twice.")
