@@ -51,7 +51,7 @@ def run_leave_one_domain_out(ds: MultiDomainDataset, run: RunRecord, algorithms:
     from tqdm.auto import tqdm
     check_overrides(algorithms, hparams)
     todo = [j for j in unit_jobs(ds, algorithms, test_domains, n_hparams, seeds, loo_validation)
-            if not (run.dir/"units"/f"{j['name']}.done").exists()]
+            if not run.is_done(j["name"])]
     kw = dict(steps=steps, hparams=hparams, holdout=holdout, device=str(device), eval_every=eval_every,
               hparams_seed=hparams_seed, ckpt_dir=str(run.dir/"checkpoints") if save_checkpoints else None)
     with _job_runner(ds, jobs, launcher, launcher_args, run.dir/"jobs") as submit:
@@ -61,7 +61,7 @@ def run_leave_one_domain_out(ds: MultiDomainDataset, run: RunRecord, algorithms:
             done = fut.result()
             if done["report"] is not None: run.write_json(f"reports/{j['name']}.json", done["report"])
             for m, v, t in done["records"]: run.log(m, v, **j["tags"], **t)
-            atomic_write_text(run.dir/"units"/f"{j['name']}.done", "")
+            run.commit(j["name"])        # after its records: a unit killed before this line runs again, its records cut
     return [json.loads((run.dir/"reports"/f"{j['name']}.json").read_text())["result"]
             for j in unit_jobs(ds, algorithms, test_domains, n_hparams, seeds, False)]
 

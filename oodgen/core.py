@@ -14,9 +14,9 @@ from typing import Any, Sequence
 __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'HEADLESS_ENV', 'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested',
            'use_portable_env', 'seed_everything', 'apply_portable', 'set_cpu_threads', 'is_main_process', 'get_device',
            'threads_per_job', 'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint',
-           'Registry', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel', 'RunRecord',
-           'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table',
-           'check_launcher', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
+           'Registry', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel', 'committed_bytes',
+           'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table',
+           'show_table', 'check_launcher', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
@@ -237,8 +237,16 @@ def _jsonable(o):
     if isinstance(o, torch.device): return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
+def committed_bytes(run_dir: str | os.PathLike) -> int | None:
+    "Size of `metrics.jsonl` at the run's last commit (the largest a done marker holds; 0 with none); None when a marker predates commits (empty: keep every record)."
+    sizes = []
+    for p in sorted((Path(run_dir)/"units").glob("*.done")):
+        try: sizes.append(int(json.loads(p.read_text())["metrics_bytes"]))
+        except (OSError, ValueError, KeyError, TypeError): return None
+    return max(sizes, default=0)
+
 class RunRecord:
-    "A run folder: `params.json`, `env.json`, `metrics.jsonl`, `figures/`; `resume=True` appends to old records (refused when `params` differ from the folder's `params.json`); a fresh run moves the old records aside, with the `units/` done markers that refer to them. In a distributed launch only rank 0 writes."
+    "A run folder: `params.json`, `env.json`, `metrics.jsonl`, `figures/`; `resume=True` appends to old records (refused when `params` differ from the folder's `params.json`); a fresh run moves the old records aside, with the `units/` done markers that refer to them. Exact resume: `commit(unit)` writes a unit's done marker after its records; a resumed run cuts `metrics.jsonl` back to the last commit, so reruns of a killed run append nothing twice. In a distributed launch only rank 0 writes."
     def __init__(self, out_dir: str | os.PathLike, params: dict | None = None, device=None, resume: bool = False):
         self.dir = Path(out_dir); self.main = is_main_process()
         self.figures = self.dir/"figures"; self.metrics_path = self.dir/"metrics.jsonl"
@@ -259,6 +267,28 @@ class RunRecord:
             os.replace(units, self.dir/f"units.{stamp}.old")
         if params is not None: self.write_json("params.json", params)
         self.write_json("env.json", env_info(device))
+        if resume: self.rollback()         # a resumed run goes on from its committed records only
+
+    def commit(self, unit: str) -> Path:
+        "Mark `unit` done: the records logged so far are committed with it (its marker holds `metrics.jsonl`'s size)."
+        path = self.dir/"units"/f"{unit}.done"
+        if not self.main: return path
+        size = self.metrics_path.stat().st_size if self.metrics_path.exists() else 0
+        return atomic_write_text(path, json.dumps({"metrics_bytes": size}) + "\n")
+
+    def is_done(self, unit: str) -> bool:
+        "Has `unit` committed (its done marker exists)?"
+        return (self.dir/"units"/f"{unit}.done").exists()
+
+    def rollback(self):
+        "Cut `metrics.jsonl` back to the last commit: records of a killed run's unfinished unit, or of evaluations a rerun computes again, are dropped (with a warning)."
+        if not self.main or not self.metrics_path.exists(): return
+        keep, size = committed_bytes(self.dir), self.metrics_path.stat().st_size
+        if keep is None or keep >= size: return
+        data = self.metrics_path.read_bytes(); n = data[keep:].count(b"\n")
+        warnings.warn(f"{self.metrics_path}: dropped {n} record(s) logged after the last commit "
+                      f"(a killed run's unfinished unit or evaluations): they are computed again")
+        with atomic_path(self.metrics_path) as tmp: Path(tmp).write_bytes(data[:keep])
 
     def write_json(self, name: str, obj) -> Path:
         "Write `obj` as pretty JSON into the run folder, atomically."

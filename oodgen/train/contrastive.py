@@ -215,6 +215,8 @@ def _save_last(self, state: dict):
         ck = {"model": model_state, "frozen_towers": frozen, "optimizer": self._opt.state_dict(),
               "scheduler": self._sched.state_dict(), "scaler": acc.scaler.state_dict() if acc.scaler is not None else None,
               "rng": rng_state(), "state": state | {"metrics_lines": self._metric_lines()}, "train_config": asdict(self.cfg)}
+        # commit the records first: a kill before last.pt is written leaves them beyond the old last.pt, which cuts them
+        if self.run is not None: self.run.commit("checkpoint")
         save_checkpoint(ck, self.last_path)
     acc.wait_for_everyone()
 
@@ -228,6 +230,7 @@ def _load_last(self, path) -> dict:
     if self.run is not None and acc.is_main_process and self.run.metrics_path.exists():   # drop lines logged after the checkpoint
         lines = self.run.metrics_path.read_text(encoding="utf-8").splitlines(keepends=True)
         atomic_write_text(self.run.metrics_path, "".join(lines[: state["metrics_lines"]]))
+        self.run.commit("checkpoint")    # the commit is this checkpoint's again
     return state
 
 def _resume_path(self, resume) -> Path | None:
