@@ -608,6 +608,10 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
     what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
     check_parameters(params, known, what); params = check_values(params, known, what)
+    if "31_eval.stability" in stages:
+        from oodgen.eval.stability import check_pipeline_cams   # a combination the Grad-CAM stage, at the end, cannot explain
+        try: check_pipeline_cams(params)
+        except ValueError as e: raise CLIError(str(e)) from None
     prepare_run_dir(root, overwrite)                   # locked until the pipeline ends; its runs lock their own folders
     try:
         if not (root/"pipeline.json").exists(): atomic_write_text(root/"pipeline.json", json.dumps({"params": _jsonish(params), "steps": [

@@ -3,7 +3,7 @@ message naming the parameter and what it must be (`oodgen.runs.PARAMETER_RULES`)
 import pytest
 from conftest import oodgen_cli
 from oodgen.runs import check_values, find_stage, notebook_parameters
-from oodgen.cli import CLIError
+from oodgen.runs import CLIError
 
 CASES = [  # (stage, parameter, value, words in the message)
     ("zeroshot", "methods", [], "non-empty list of methods"),
@@ -44,3 +44,16 @@ def test_cli_refuses_before_the_kernel_starts(tmp_path):
     r = oodgen_cli("run", "diffusion", "-p", "n_samples", "[8, 4]", "--out", tmp_path, "--name", "d", check=False)
     assert r.returncode == 2 and "increasing list" in r.stderr and "Traceback" not in r.stderr
     assert not list(tmp_path.rglob("*.ipynb"))
+
+def test_pipeline_refuses_a_cam_that_would_be_1x1_before_stage1(tmp_path):
+    "`oodgen pipeline -p dataset <48 px images> -p image_size 32` failed at the very end, in the Grad-CAM stage."
+    import numpy as np
+    from PIL import Image
+    for d in ("art", "photo"):
+        for c in ("cat", "dog"):
+            (tmp_path/"data"/d/c).mkdir(parents=True)
+            for k in range(2): Image.fromarray(np.full((48, 48, 3), 40 * k, np.uint8)).save(tmp_path/"data"/d/c/f"{k}.png")
+    r = oodgen_cli("pipeline", "-p", "dataset", tmp_path/"data", "-p", "image_size", "32", "-p", "device", "cpu",
+                   "--out", tmp_path/"runs", "--name", "p", check=False)
+    assert r.returncode == 2 and "gives a 1x1 map" in r.stderr and "image_size" in r.stderr, r.stderr[-2000:]
+    assert not list((tmp_path/"runs").rglob("*.ipynb"))                     # Stage 1 never started
