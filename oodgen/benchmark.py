@@ -83,6 +83,7 @@ def unit_jobs(ds: MultiDomainDataset, algorithms, test_domains, n_hparams: int, 
 def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | None, holdout: float, device: str,
                eval_every: int | None, hparams_seed: int, ckpt_dir: str | None) -> dict:
     "Train one unit; returns its records and (main units) its report, with what `on_train_end` returned. Writes only its checkpoint."
+    from oodgen.core import data_meta
     tags = job["tags"]; alg_name, test_domain, seed = tags["algorithm"], tags["test_domain"], tags["seed"]
     splits = split_domains(ds, job["held_out"], holdout=holdout, seed=seed)
     alg = build_algorithm(alg_name, ds.num_classes, unit_hparams(alg_name, tags["trial"], hparams, hparams_seed), seed=seed,
@@ -97,7 +98,8 @@ def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | No
     result = {**tags, "acc": held["acc"], "macro_f1": held["macro_f1"],
               "y_true": held["y_true"].tolist(), "y_pred": held["y_pred"].tolist()}
     info = _jsonable(alg.train_end_info)      # e.g. SWAD's averaged step range: saved in the report and checkpoint
-    if ckpt_dir: save_algorithm(alg, Path(ckpt_dir)/f"{job['name']}.pt", ds.classes, **tags, train_end=info)
+    if ckpt_dir: save_algorithm(alg, Path(ckpt_dir)/f"{job['name']}.pt", ds.classes, **tags, train_end=info,
+                                meta={"stage": "benchmark", "data": data_meta(ds), "image_size": getattr(ds, "image_size", None)})
     return {"records": records, "report": {**tags, "hparams": alg.hparams, "report": rep, "result": result, "train_end": info}}
 
 def _jsonable(x):

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 # %% auto #0
-__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'HEADLESS_ENV', 'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested',
-           'use_portable_env', 'seed_everything', 'apply_portable', 'set_cpu_threads', 'is_main_process', 'get_device',
-           'threads_per_job', 'data_root', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint',
-           'Registry', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel', 'committed_bytes',
-           'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table',
-           'show_table', 'check_launcher', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
+__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STAGES', 'HEADLESS_ENV', 'LAUNCHERS',
+           'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env', 'seed_everything', 'apply_portable',
+           'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job', 'data_root', 'atomic_path',
+           'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta', 'checkpoint_meta',
+           'check_checkpoint', 'check_checkpoint_file', 'Registry', 'git_info', 'cpu_model', 'numerics_info',
+           'env_info', 'in_interactive_kernel', 'committed_bytes', 'RunRecord', 'read_metrics', 'stage1_dir',
+           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
+           'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
@@ -145,6 +147,68 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> Any:
         raise ValueError(f"cannot read checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}; it is not a "
                          f"complete oodgen/torch checkpoint (truncated or another file?): pass the file a training run wrote, "
                          f"or rerun that training") from None
+
+# What a checkpoint is: `meta` travels in every checkpoint a stage writes, and each loader of a user-given checkpoint
+# checks it against the run (`check_checkpoint`) before any work starts.
+ALGORITHM_STAGES = ("benchmark", "distill", "stability", "probes", "ood", "augstudy", "train")   # write save_algorithm files
+TEACHER_STAGES = ("contrastive",)                                                                  # write Stage 1 teachers
+
+def data_meta(ds, dataset: str | None = None) -> dict:
+    "A data set's fingerprint for checkpoint `meta`: its name, domains and number of images."
+    n = None
+    try: n = len(ds)
+    except TypeError: n = sum(len(d) for d in getattr(ds, "datasets", [])) or None
+    return {"dataset": str(dataset or getattr(ds, "name", "") or type(ds).__name__),
+            "domains": [str(d) for d in getattr(ds, "domains", [])], "n_images": n}
+
+def checkpoint_meta(stage: str, architecture: dict | None = None, classes: Sequence[str] | None = None,
+                    data: dict | None = None, image_size: int | None = None, **extra) -> dict:
+    "The `meta` dict a checkpoint carries: the stage that wrote it, its architecture (names), classes (in order), data set and image size."
+    return {"stage": stage, "architecture": {k: v for k, v in (architecture or {}).items() if v is not None},
+            "classes": None if classes is None else [str(c) for c in classes], "data": data, "image_size": image_size, **extra}
+
+def _listing(xs, n: int = 10) -> str:
+    xs = [str(x) for x in xs]
+    return "[" + ", ".join(xs if len(xs) <= n else xs[:n - 2] + ["...", xs[-1]]) + "]"
+
+def check_checkpoint(meta: dict | None, expected: dict, what: str) -> dict | None:
+    "Refuse (ValueError naming what differs and the fix) a checkpoint whose `meta` is of another stage, architecture or classes than `expected`; warn on one without `meta`."
+    if not isinstance(meta, dict):
+        warnings.warn(f"{what} carries no meta (written before checkpoints recorded their stage, architecture and classes): "
+                      f"it is not checked against this run; retrain it to have it checked", stacklevel=2)
+        return None
+    trained_on = (meta.get("data") or {}).get("dataset")
+    want_data = (expected.get("data") or {}).get("dataset")
+    fix = f"pass a checkpoint trained on {want_data}" if want_data else "pass a checkpoint that matches this run"
+    stages = expected.get("stage")
+    if stages is not None:
+        stages = (stages,) if isinstance(stages, str) else tuple(stages)
+        if meta.get("stage") not in stages:
+            raise ValueError(f"{what} was written by stage {meta.get('stage')!r}; this parameter takes a checkpoint of "
+                             f"stage {' / '.join(map(repr, stages))}: {fix} by one of those stages")
+    have, want = meta.get("architecture") or {}, expected.get("architecture") or {}
+    diff = [k for k, v in want.items() if v is not None and have.get(k) is not None and str(have[k]) != str(v)]
+    if diff:
+        raise ValueError(f"{what} is a {', '.join(f'{k} {have[k]!r}' for k in diff)} checkpoint; this run uses "
+                         f"{', '.join(f'{k} {want[k]!r}' for k in diff)}: pass a checkpoint of that architecture, or set "
+                         f"{' / '.join(diff)} to the checkpoint's")
+    have_c, want_c = meta.get("classes"), expected.get("classes")
+    if have_c is not None and want_c is not None and [str(c) for c in have_c] != [str(c) for c in want_c]:
+        same = sorted(map(str, have_c)) == sorted(map(str, want_c))
+        raise ValueError(f"{what} was trained on {len(have_c)} classes {_listing(have_c)}"
+                         f"{f' (on {trained_on})' if trained_on else ''}; this run's data set has {len(want_c)} classes "
+                         f"{_listing(want_c)}{' (the same classes in another order)' if same else ''}: {fix}")
+    have_s, want_s = meta.get("image_size"), expected.get("image_size")
+    if have_s and want_s and int(have_s) != int(want_s):
+        raise ValueError(f"{what} was trained on {have_s} px images; this run uses image_size {want_s}: pass "
+                         f"-p image_size {have_s}, or a checkpoint trained at {want_s} px")
+    return meta
+
+
+def check_checkpoint_file(path: str | os.PathLike, expected: dict, what: str) -> dict | None:
+    "`check_checkpoint` on the `meta` of the checkpoint at `path` (e.g. a stage's checkpoint parameter, before any work)."
+    ck = load_checkpoint(path)
+    return check_checkpoint(ck.get("meta") if isinstance(ck, dict) else None, expected, f"{what} {path}")
 
 # %% ../nbs/00_core.ipynb #7f3f3e51
 class Registry(dict):

@@ -178,7 +178,19 @@ def _algorithms_ok(v) -> bool:
     from oodgen.train.loop import ALGORITHMS
     return len(v) > 0 and all(a in ALGORITHMS for a in v)
 
-# what a value must be beyond the type of its default, declared once for every stage that has the parameter
+def _positive_list(v) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in v)
+
+def _image_encoder_or_none(v) -> bool:
+    if v == "": return True
+    from oodgen.models.encoders import IMAGE_ENCODERS
+    try: IMAGE_ENCODERS.get(v); return True
+    except ValueError: return False
+
+def _hparams_ok(v) -> bool:
+    return isinstance(v, dict) and all(not isinstance(x, (int, float)) or isinstance(x, bool) or x >= 0 for x in v.values())
+
+# what a value must be beyond the type of its default (a `<stage>:<name>` key: that stage's own rule, e.g. probes:n_images), declared once for every stage that has the parameter
 PARAMETER_RULES = {
     "steps": (lambda v: v > 0, "a positive number of training steps"), "epochs": (lambda v: v > 0, "a positive number of epochs"),
     "seeds": (_seeds_ok, "a non-empty list of seeds >= 0, e.g. '[0, 1, 2]'"), "jobs": (lambda v: v >= 1, "at least 1"),
@@ -208,7 +220,28 @@ PARAMETER_RULES = {
     "pi1": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"), "pi2": (lambda v: 0 <= v <= 1, "a fraction between 0 and 1 (pi1 + pi2 <= 1)"),
     "wild_lr": (lambda v: v > 0, "a positive learning rate"),
     "id_classes": (lambda v: isinstance(v, list) and len(v) >= 2, "a list of at least two class names"),
-    "head_kinds": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"linear", "mlp"}, "a non-empty list of linear / mlp")}
+    "head_kinds": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= {"linear", "mlp"}, "a non-empty list of linear / mlp"),
+    # issue 28: values that failed only once the kernel ran
+    "methods": (lambda v: isinstance(v, list) and len(v) > 0, "a non-empty list of methods"),
+    "lp_Cs": (_positive_list, "a non-empty list of positive inverse regularization strengths, e.g. '[0.1, 1.0, 10.0]'"),
+    "soup_seeds": (lambda v: v >= 1, "at least 1 seed per soup learning rate"),
+    "imagenet_backbone": (_image_encoder_or_none, "\"\" (no ImageNet probe) or a registered image encoder "
+                                                  "(oodgen.models.encoders.IMAGE_ENCODERS), e.g. efficientnet_lite0"),
+    "n_images": (lambda v: v >= 0, "0 (all) or a positive number of images"),
+    "stability:n_images": (lambda v: v >= 1, "a positive number of images for the stability tables"),
+    "probes:n_images": (lambda v: v >= 1, "a positive number of held-out images for the bias and locality probes"),
+    "shift_cache": (lambda v: v is None or (isinstance(v, str) and v != "" and not Path(v).expanduser().is_file()),
+                    "a folder for the computed shifted sets (not a file), or null for $OODGEN_CACHE/shifted"),
+    "to_keep": (lambda v: isinstance(v, list) and len(v) > 0 and all(type(k) is int and k >= 1 for k in v),
+                "a non-empty list of classes kept after each round, each at least 1, e.g. '[3, 1]'"),
+    "widths": (lambda v: isinstance(v, list) and len(v) > 0 and all(type(k) is int and k >= 1 for k in v),
+               "a non-empty list of positive UNet block widths, e.g. '[16, 32]'"),
+    "grad_accum": (lambda v: v >= 1, "at least 1 (batches per optimizer step)"),
+    "n_samples": (lambda v: isinstance(v, list) and len(v) > 0 and all(type(k) is int and k >= 1 for k in v)
+                  and all(a < b for a, b in zip(v, v[1:])), "a non-empty increasing list of positive timestep counts, e.g. '[10, 50]'"),
+    "n_trials": (lambda v: v >= 1, "at least 1 noise draw per timestep"),
+    "hparams": (_hparams_ok, "a mapping of hyperparameter overrides whose numbers are >= 0 (sizes, rates, weights), "
+                             "e.g. '{cutout_length: 8}'")}
 ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
 
 def _kind_ok(v, default, name) -> bool:
@@ -243,7 +276,7 @@ def check_values(params: dict, defaults: dict, stage: str) -> dict:
             hint = " (is the YAML well-formed?)" if isinstance(v, str) and isinstance(d, (dict, list)) else ""
             raise CLIError(f"parameter {k!r} of stage {stage} got {v!r} ({type(v).__name__}); expected "
                            f"{' or '.join(t.__name__ for t in ALSO_ACCEPTED.get(k, (type(d),)))} like its default {d!r}{hint}")
-        rule = PARAMETER_RULES.get(k)
+        rule = PARAMETER_RULES.get(f"{stage_short_name(stage)}:{k}") or PARAMETER_RULES.get(k)
         try: ok = rule is None or bool(rule[0](v))
         except TypeError: ok = False
         if not ok: raise CLIError(f"parameter {k!r} of stage {stage} got {v!r}; expected {rule[1]}")
@@ -577,6 +610,10 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
     what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
     check_parameters(params, known, what); params = check_values(params, known, what)
+    if "31_eval.stability" in stages:
+        from oodgen.eval.stability import check_pipeline_cams   # a combination the Grad-CAM stage, at the end, cannot explain
+        try: check_pipeline_cams(params)
+        except ValueError as e: raise CLIError(str(e)) from None
     prepare_run_dir(root, overwrite)                   # locked until the pipeline ends; its runs lock their own folders
     try:
         if not (root/"pipeline.json").exists(): atomic_write_text(root/"pipeline.json", json.dumps({"params": _jsonish(params), "steps": [

@@ -24,7 +24,7 @@ from .saliency import check_images, compute_cam, guided_gradcam, predict, salien
 __all__ = ['COLOR_SHIFTS', 'Shift', 'blur', 'rotation', 'color_shift', 'corruption', 'as_shift', 'heatmap_mse', 'heatmap_pearson',
            'topk_iou', 'saliency', 'heatmap_stability', 'stability_summary', 'stability_table', 'plot_stability',
            'plot_stability_bars', 'overlay', 'plot_grid', 'plot_methods_grid', 'plot_smoothgrad_grid',
-           'plot_shift_grid']
+           'plot_shift_grid', 'cam_map_size', 'check_pipeline_cams']
 
 # %% ../../nbs/31_eval.stability.ipynb #ea10cded
 @dataclass
@@ -235,3 +235,45 @@ def plot_shift_grid(model, images, shifts: Sequence, targets=None, method: str =
     cells = [[overlay(v[i].cpu(), c[i]) for v, c in zip(versions, cams)] for i in range(len(x))]
     return plot_grid(cells, labels or [f"target {int(t)}" for t in tg],
                      ["clean"] + [f"{s.name} {s.level:g}" for s in shifts], title=title)
+
+# %% ../../nbs/31_eval.stability.ipynb #c4a1d2e0
+def cam_map_size(sm, image_size: int) -> tuple | None:
+    "The (h, w) map the CAM target layer(s) of `sm` (a `SaliencyModel`, or anything `saliency_model` takes) give for `image_size` px images; None for token outputs."
+    sm = saliency_model(sm) if not hasattr(sm, "target_layers") else sm
+    shapes = []
+    grab = lambda m, i, o: shapes.append(tuple((o[0] if isinstance(o, (tuple, list)) else o).shape))
+    hooks = [l.register_forward_hook(grab) for l in sm.target_layers]
+    was = sm.model.training; sm.model.eval()
+    try:
+        with torch.no_grad(): sm.model(torch.zeros(1, 3, image_size, image_size))
+    finally:
+        for h in hooks: h.remove()
+        sm.model.train(was)
+    return min((s[-2:] for s in shapes if len(s) == 4), default=None, key=lambda hw: hw[0] * hw[1])
+
+def check_pipeline_cams(params: dict, defaults: dict | None = None):
+    "Before a pipeline's Stage 1 starts: refuse (ValueError) an image size at which the Grad-CAM stage's target layers would give a 1x1 map (ERM / student backbone at the data set's size; the Stage 1 teacher's image encoder at its image size)."
+    from oodgen.data.domains import get_dataset
+    from oodgen.models.encoders import create_image_encoder
+    from oodgen.train.loop import build_algorithm
+    import oodgen.benchmark  # noqa: F401  (registers the algorithms)
+    d = {"dataset": "digits_dg", "data_root": None, "image_size": 224, "backbone": "small_cnn", "image_encoder": "efficientnet_lite0",
+         **(defaults or {}), **params}
+    try: ds = get_dataset(d["dataset"], d["data_root"], image_size=d["image_size"]); size = int(ds.datasets[0][0][0].shape[-1])
+    except Exception: ds, size = None, 0      # data not readable here (not there yet, ...): the stage itself says why and how
+    hw = size and cam_map_size(saliency_model(build_algorithm("ERM", ds.num_classes, {"backbone": d["backbone"]}, seed=0)), size)
+    if hw is not None and hw[0] * hw[1] == 1:
+        raise ValueError(f"the Grad-CAM stage's ERM / student ({d['backbone']}) gives a 1x1 map for the data set's {size} px "
+                         f"images: a CAM needs a spatial map; pass a larger image_size (e.g. -p image_size 64) or another backbone")
+    if params.get("teacher"): return                     # a given teacher: its own image size
+    s1 = int(params.get("image_size") or (defaults or {}).get("stage1_image_size") or 128)
+    with torch.random.fork_rng(devices=[]):
+        ie = create_image_encoder(d["image_encoder"], pretrained=False, trainable=False, input_size=s1)
+    from oodgen.eval.saliency import default_target_layer, SaliencyModel, get_layer
+    layer, reshape, _ = default_target_layer(ie)
+    hw = cam_map_size(SaliencyModel(ie, [get_layer(ie, layer)], reshape), s1)
+    if hw is not None and hw[0] * hw[1] == 1:
+        raise ValueError(f"the Stage 1 teacher's image encoder {d['image_encoder']} at image_size {s1} gives a 1x1 map at its "
+                         f"Grad-CAM layer {layer!r}: the pipeline's Grad-CAM stage would fail at the end; pass a larger "
+                         f"image_size (e.g. -p image_size 64 or more) or another image_encoder")
+

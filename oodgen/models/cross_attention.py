@@ -18,7 +18,7 @@ from .feature_cache import TextFeatureBank
 
 # %% auto #0
 __all__ = ['MAX_LOGIT_SCALE', 'CrossAttention', 'ImageTextMatcher', 'build_matcher', 'trainable_state', 'load_trainable_state',
-           'save_teacher', 'load_teacher', 'plot_attention_maps']
+           'teacher_meta', 'save_teacher', 'load_teacher', 'plot_attention_maps']
 
 # %% ../../nbs/13_models.cross_attention.ipynb #f2846a30
 class CrossAttention(nn.Module):
@@ -216,19 +216,31 @@ def load_trainable_state(model: ImageTextMatcher, state: dict, frozen: dict, sou
             raise ValueError(f"{source}: the {tower} encoder was trained on weights {wid}, but the weights found here are "
                              f"{enc.weights_id}; install the same pretrained weights (same package / cache) to load it")
 
-def save_teacher(model: ImageTextMatcher, path, **extra) -> Path:
-    "Atomically save `{'config', 'state_dict', **extra}` (e.g. metrics, epoch)."
+def teacher_meta(model: ImageTextMatcher, meta: dict | None = None, **extra) -> dict:
+    "A Stage 1 teacher's checkpoint `meta` (`oodgen.core.checkpoint_meta`): stage, encoder names, classes and data set from `extra`."
+    from oodgen.core import checkpoint_meta
+    cfg, data = getattr(model, "module", model).config, None
+    if extra.get("dataset"): data = {"dataset": str(extra["dataset"]), "domains": extra.get("train_domains")}
+    return checkpoint_meta(**{"stage": "contrastive", "classes": extra.get("classes"), "data": data, **(meta or {}),
+                              "architecture": {"image_encoder": cfg["image_encoder"]["name"], "text_encoder": cfg["text_encoder"]["name"]}})
+
+def save_teacher(model: ImageTextMatcher, path, meta: dict | None = None, **extra) -> Path:
+    "Atomically save `{'config', 'state_dict', 'meta', **extra}` (e.g. metrics, epoch); `meta` (`teacher_meta`) says what it is."
     model = getattr(model, "module", model)
     # the encoders' weights tags travel too: rebuilt with random init and loaded, they would be tagged 'random', and
     # the feature cache (keyed by tag + weights hash) would miss the features Stage 1 cached for these very weights
     tags = {"image": model.image_encoder.weights_tag, "text": model.text_encoder.weights_tag}
     state, frozen = trainable_state(model)
     return save_checkpoint({"config": model.config, "state_dict": state, "frozen_towers": frozen, "weights_tags": tags,
-                            **extra}, path)
+                            "meta": teacher_meta(model, meta, **extra), **extra}, path)
 
-def load_teacher(path, map_location="cpu") -> ImageTextMatcher:
-    "Rebuild a Stage 1 teacher (in eval mode) from a `save_teacher` file, or from that file's already loaded dict."
+def load_teacher(path, map_location="cpu", expected: dict | None = None, what: str | None = None) -> ImageTextMatcher:
+    "Rebuild a Stage 1 teacher (in eval mode) from a `save_teacher` file, or from that file's already loaded dict; with `expected`, its `meta` is checked first (`oodgen.core.check_checkpoint`)."
+    from oodgen.core import check_checkpoint, TEACHER_STAGES
     ck = path if isinstance(path, dict) else load_checkpoint(path, map_location)
+    if expected is not None:
+        check_checkpoint(ck.get("meta") if isinstance(ck, dict) else None, {"stage": TEACHER_STAGES, **expected},
+                         what or f"teacher checkpoint {path if not isinstance(path, dict) else ''}".strip())
     if not {"config", "state_dict"} <= set(ck):
         raise ValueError(f"{path if not isinstance(path, dict) else 'this dict'} is not a teacher checkpoint "
                          f"(keys: {sorted(ck)}); use runs/<stage1 run>/checkpoints/best.pt")

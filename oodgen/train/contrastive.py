@@ -209,12 +209,14 @@ def _metric_lines(self) -> int:
     return sum(1 for _ in open(p, encoding="utf-8")) if p is not None and p.exists() else 0
 
 def _save_last(self, state: dict):
+    from oodgen.models.cross_attention import teacher_meta
     acc = self.accelerator
     if acc.is_main_process:
         model_state, frozen = trainable_state(acc.unwrap_model(self._model))     # frozen pretrained towers: not stored
         ck = {"model": model_state, "frozen_towers": frozen, "optimizer": self._opt.state_dict(),
               "scheduler": self._sched.state_dict(), "scaler": acc.scaler.state_dict() if acc.scaler is not None else None,
-              "rng": rng_state(), "state": state | {"metrics_lines": self._metric_lines()}, "train_config": asdict(self.cfg)}
+              "rng": rng_state(), "state": state | {"metrics_lines": self._metric_lines()}, "train_config": asdict(self.cfg),
+              "meta": teacher_meta(acc.unwrap_model(self._model), {"kind": "resume"}, **self.extra)}
         # commit the records first: a kill before last.pt is written leaves them beyond the old last.pt, which cuts them
         if self.run is not None: self.run.commit("checkpoint")
         save_checkpoint(ck, self.last_path)

@@ -75,10 +75,12 @@ class CLIPTeacher(nn.Module):
 
 class Stage1Teacher(nn.Module):
     "A Stage 1 image-text matcher checkpoint as a teacher; knows which domains it was trained on."
-    def __init__(self, path):
+    def __init__(self, path, what: str | None = None):
         super().__init__()
+        from oodgen.core import check_checkpoint, TEACHER_STAGES
         from oodgen.models.cross_attention import load_teacher
         ck = load_checkpoint(path)
+        check_checkpoint(ck.get("meta") if isinstance(ck, dict) else None, {"stage": TEACHER_STAGES}, what or f"teacher {path}")
         self.model = load_teacher(ck).requires_grad_(False); self.weights = str(path)
         self.train_domains = ck.get("train_domains")
         if self.train_domains is None and ck.get("dataset") and ck.get("test_domain"):   # older checkpoints

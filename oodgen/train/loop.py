@@ -183,16 +183,24 @@ def fit(alg: Algorithm, splits: DomainSplits, steps: int, device="cpu", seed: in
     return evals
 
 # %% ../../nbs/20_train.loop.ipynb #b8f1ac38
-def save_algorithm(alg: Algorithm, path, classes: Sequence[str] = (), **extra):
-    "Save an algorithm's name, hyperparameters, classes, number of training domains and weights atomically."
+def save_algorithm(alg: Algorithm, path, classes: Sequence[str] = (), meta: dict | None = None, **extra):
+    "Save an algorithm's name, hyperparameters, classes, number of training domains and weights atomically, with a `meta` dict (`oodgen.core.checkpoint_meta`: `meta` gives stage, data, image_size; architecture and classes are filled in)."
+    from oodgen.core import checkpoint_meta
     name = next(k for k, v in ALGORITHMS.items() if v is type(alg))
+    meta = checkpoint_meta(**{"stage": "train", **(meta or {}), "classes": list(classes) or None,
+                              "architecture": {"algorithm": name, "backbone": alg.hparams.get("backbone")}})
     return save_checkpoint({"algorithm": name, "module": type(alg).__module__, "num_classes": alg.num_classes,
                             "num_domains": alg.num_domains, "hparams": alg.hparams, "classes": list(classes),
-                            "state_dict": alg.state_dict(), **extra}, path)
+                            "state_dict": alg.state_dict(), "meta": meta, **extra}, path)
 
-def load_algorithm(path, device="cpu") -> Algorithm:
-    "Rebuild an algorithm saved by `save_algorithm` (in eval mode)."
-    ck = load_checkpoint(path, map_location=device)
+def load_algorithm(path, device="cpu", expected: dict | None = None, what: str | None = None) -> Algorithm:
+    "Rebuild an algorithm saved by `save_algorithm` (in eval mode); with `expected`, its `meta` is checked first (`oodgen.core.check_checkpoint`)."
+    from oodgen.core import check_checkpoint, ALGORITHM_STAGES
+    ck = load_checkpoint(path, map_location=device); what = what or f"checkpoint {path}"
+    if expected is not None: check_checkpoint(ck.get("meta") if isinstance(ck, dict) else None, {"stage": ALGORITHM_STAGES, **expected}, what)
+    if not isinstance(ck, dict) or "algorithm" not in ck:
+        raise ValueError(f"{what} is not a save_algorithm checkpoint (keys: {sorted(ck) if isinstance(ck, dict) else type(ck).__name__}); "
+                         f"pass a classifier a training stage wrote, e.g. runs/<benchmark or distill run>/checkpoints/<unit>.pt")
     if ck["algorithm"] not in ALGORITHMS and ck.get("module", "").startswith("oodgen."):
         import importlib; importlib.import_module(ck["module"])     # the module that defines (and registers) it
     alg = ALGORITHMS.get(ck["algorithm"])(ck["num_classes"], {**ck["hparams"], "pretrained": False}, ck.get("num_domains", 1))
