@@ -208,9 +208,9 @@ def test_launcher_args_with_the_local_launcher_are_refused(tmp_path, capsys, cmd
 
 # Ctrl-C ends with one line and exit status 130.
 def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, monkeypatch):
-    import oodgen.cli
+    import oodgen.runs
     def interrupted(*a, **k): raise KeyboardInterrupt
-    monkeypatch.setattr(oodgen.cli, "run_stage", interrupted)
+    monkeypatch.setattr(oodgen.runs, "run_stage", interrupted)   # the CLI imports it when it runs a command
     code, err = cli_in_process(B + ["--name", "r", "--out", tmp_path], capsys)
     assert code == 130 and err == "oodgen: interrupted; rerun the same command to resume\n", err
 

@@ -43,7 +43,7 @@ def test_benchmark_units_as_cluster_jobs_equal_local_units(tmp_path):
 
 def test_launcher_errors_are_clear(tmp_path):
     r = oodgen_cli("sweep", "benchmark", "-p", "steps", "1,2", "--out", tmp_path, "--launcher", "ray", check=False)
-    assert r.returncode == 2 and "invalid choice: 'ray'" in r.stderr
+    assert r.returncode == 2 and "unknown launcher 'ray'; known: local, slurm, submitit-local" in r.stderr
     r = oodgen_cli("sweep", "benchmark", "-p", "steps", "1,2", "--out", tmp_path, "--launcher", "submitit-local",
                    "--launcher-args", "{bogus: 1}", check=False)
     assert r.returncode == 2 and "bad launcher argument" in r.stderr

@@ -44,4 +44,4 @@ def test_two_processes_equal_one_on_the_global_batch_and_resume(tmp_path):
     assert (m.value_one - m.value_two).abs().max() < 1e-4, m[["metric", "step", "value_one", "value_two"]]
     wa, wb = (torch.load(d/"checkpoints"/"last.pt", weights_only=False)["model"] for d in (one, two))
     assert wa.keys() == wb.keys() and all(torch.allclose(wa[k], wb[k], atol=1e-3) for k in wa)
-    assert sorted(p.name for p in two.iterdir()) == ["checkpoints", "env.json", "figures", "metrics.jsonl"]
+    assert sorted(p.name for p in two.iterdir()) == ["checkpoints", "env.json", "figures", "metrics.jsonl", "units"]   # units/: the commit of last.pt's records

@@ -261,7 +261,7 @@ def check_pipeline_cams(params: dict, defaults: dict | None = None):
          **(defaults or {}), **params}
     try: ds = get_dataset(d["dataset"], d["data_root"], image_size=d["image_size"]); size = int(ds.datasets[0][0][0].shape[-1])
     except Exception: ds, size = None, 0      # data not readable here (not there yet, ...): the stage itself says why and how
-    hw = size and cam_map_size(saliency_model(build_algorithm("ERM", ds.num_classes, {"backbone": d["backbone"]}, seed=0)), size)
+    hw = cam_map_size(saliency_model(build_algorithm("ERM", ds.num_classes, {"backbone": d["backbone"]}, seed=0)), size) if size else None
     if hw is not None and hw[0] * hw[1] == 1:
         raise ValueError(f"the Grad-CAM stage's ERM / student ({d['backbone']}) gives a 1x1 map for the data set's {size} px "
                          f"images: a CAM needs a spatial map; pass a larger image_size (e.g. -p image_size 64) or another backbone")
