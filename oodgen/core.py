@@ -13,11 +13,11 @@ from typing import Any, Sequence
 # %% auto #0
 __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STAGES', 'HEADLESS_ENV', 'LAUNCHERS',
            'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env', 'seed_everything', 'apply_portable',
-           'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job', 'data_root', 'atomic_path',
-           'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta', 'checkpoint_meta',
-           'check_checkpoint', 'check_checkpoint_file', 'Registry', 'git_info', 'cpu_model', 'numerics_info',
-           'env_info', 'in_interactive_kernel', 'committed_bytes', 'RunRecord', 'read_metrics', 'stage1_dir',
-           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
+           'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job', 'data_root', 'DiskFullError',
+           'disk_full_error', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta',
+           'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'git_info', 'cpu_model',
+           'numerics_info', 'env_info', 'in_interactive_kernel', 'committed_bytes', 'RunRecord', 'read_metrics',
+           'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
            'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
@@ -110,9 +110,26 @@ def data_root(path: str | os.PathLike | None = None) -> Path:
 def _umask() -> int:
     old = os.umask(0); os.umask(old); return old
 
+class DiskFullError(OSError):
+    "No space left where a run writes: one line naming the folder, the file and the space free."
+
+def _disk_full(e: BaseException) -> bool:
+    "Is `e` a full disk? (errno ENOSPC, or torch's own words for a short write)"
+    import errno
+    if isinstance(e, OSError): return e.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(e, RuntimeError) and any(s in str(e) for s in ("unexpected pos", "file write failed"))
+
+def disk_full_error(path: Path) -> DiskFullError:
+    "The error a full disk gives: the folder, the file being written, the space free and what to do."
+    import errno
+    free = shutil.disk_usage(path.parent if path.parent.exists() else Path.cwd()).free / 2**20
+    return DiskFullError(errno.ENOSPC, f"no space left on the device holding {path.parent} (writing {path.name} needs more than "
+                         f"the {free:.0f} MiB free): free space or write elsewhere (--out, OODGEN_CACHE), then rerun the same "
+                         f"command; what was written before is kept")
+
 @contextmanager
 def atomic_path(path: str | os.PathLike):
-    "Yield a temp path beside `path`; on success it replaces `path` atomically, on error it is removed."
+    "Yield a temp path beside `path`; on success it replaces `path` atomically, on error it is removed (a full disk raises `DiskFullError`)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent); os.close(fd)
     try:
@@ -120,6 +137,9 @@ def atomic_path(path: str | os.PathLike):
         with open(tmp, "rb") as f: os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())        # mkstemp makes 0600 files: give them the mode open() would
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:
+        if _disk_full(e) and not isinstance(e, DiskFullError): raise disk_full_error(path) from e
+        raise
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
@@ -363,8 +383,12 @@ class RunRecord:
         "Append one measured value (with tags such as domain, split, seed, step) to `metrics.jsonl`."
         rec = {"metric": metric, "value": float(value), **tags}
         if not self.main: return rec
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec, default=_jsonable) + "\n"); f.flush()
+        try:
+            with open(self.metrics_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec, default=_jsonable) + "\n"); f.flush()
+        except OSError as e:               # a torn last line is cut on the next read or resume
+            if _disk_full(e): raise disk_full_error(self.metrics_path) from e
+            raise
         return rec
 
     def metrics(self):

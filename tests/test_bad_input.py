@@ -251,3 +251,29 @@ def test_sweep_values_read_back_exactly_from_their_json():
     from oodgen.runs import parse_value
     for v in ["runs 😀", {"k😀": ["é", "a\u2028b"]}, ["x\"); import os #", "tab\there"]]:
         assert parse_value(json.dumps(v)) == v, v
+
+# A disk that fills under --out: one line naming the folder and the space free, never torch's "unexpected pos"; the
+# checkpoint written before is kept.
+def test_disk_full_while_saving_a_checkpoint_is_one_clear_line(tmp_path, monkeypatch):
+    import torch
+    from oodgen.core import DiskFullError, load_checkpoint, save_checkpoint
+    path = save_checkpoint({"step": 1}, tmp_path/"last.pt")
+    def short_write(*a, **k): raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+    monkeypatch.setattr(torch, "save", short_write)
+    with pytest.raises(DiskFullError) as e: save_checkpoint({"step": 2}, path)
+    assert f"no space left on the device holding {tmp_path}" in str(e.value) and "MiB free" in str(e.value)
+    monkeypatch.undo()
+    assert load_checkpoint(path)["step"] == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+def test_disk_full_while_logging_a_record_is_one_clear_line(tmp_path, monkeypatch):
+    import builtins, errno
+    from oodgen.core import DiskFullError, RunRecord
+    run = RunRecord(tmp_path/"r"); run.log("acc", 0.5)
+    real_open = builtins.open
+    def full_open(f, mode="r", *a, **k):
+        if str(f).endswith("metrics.jsonl") and "a" in mode: raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(f, mode, *a, **k)
+    monkeypatch.setattr(builtins, "open", full_open)
+    with pytest.raises(DiskFullError, match="no space left on the device holding"): run.log("acc", 0.7)
+    monkeypatch.undo()
+    assert run.metrics().value.tolist() == [0.5]
