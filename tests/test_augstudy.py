@@ -175,3 +175,16 @@ def test_augstudy_mnist5k_runs_offline(tmp_path):
     run = run_stage("augstudy", params, name="m5", out=tmp_path, progress=False)
     table = pd.read_csv(run/"results_acc.csv", index_col=0)
     assert list(table.columns)[:2] == ["clean", "colored"] and "corruptions (mean)" in table.columns
+
+
+def test_augstudy_with_no_shifts_tests_on_the_clean_split_only(tmp_path):
+    "`-p shifts []` is a valid request (issue 28): the clean test split alone, no shifted set built."
+    from oodgen.cli import main
+    args = ["run", "augstudy", "--out", str(tmp_path), "--name", "e", "--quiet"]
+    for k, v in dict(dataset="mnist5k", epochs="1", augmentations="[none]", shifts="[]", seeds="[0]", limit="100",
+                     shift_cache=str(tmp_path/"shifted"), device="cpu").items():
+        args += ["-p", k, v]
+    main(args)
+    table = pd.read_csv(tmp_path/"e"/"results_acc.csv", index_col=0)
+    assert list(table.columns) == ["clean"] and list(table.index) == ["none"]
+    assert not (tmp_path/"shifted").exists() or not any((tmp_path/"shifted").iterdir())
