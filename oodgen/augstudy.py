@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_augstudy.ipynb #f81bec42
 from __future__ import annotations
-import copy, itertools, os
+import copy, itertools, os, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -116,8 +116,14 @@ def shifted_set(test: Dataset, spec: ShiftSpec, seed: int = 0, folder=None, root
     xs, ys = zip(*[test[i] for i in range(len(test))]); x, y = torch.stack(xs), torch.as_tensor(ys)
     key = hashlib.sha1(_to_uint8(x).numpy().tobytes() + y.numpy().tobytes() + SHIFT_VERSIONS.get(spec.source, "").encode()).hexdigest()[:12]
     path = shift_cache_dir(folder)/f"{study or 'study'}_{spec.name.replace('/', '-')}_seed{seed}_{key}.pt"
-    if not path.exists(): save_checkpoint({"images": _to_uint8(shifted_images(x, y, spec, seed)), "labels": y}, path)
-    d = load_checkpoint(path)
+    d = None
+    if path.exists():                       # a cached set that cannot be read, or holds other images, is computed again
+        try: d = load_checkpoint(path)
+        except Exception as e: warnings.warn(f"{path}: cached shifted set unreadable ({str(e).splitlines()[0]}); computing it again")
+        if d is not None and not (len(d.get("labels", ())) == len(y) and len(d.get("images", ())) == len(y)):
+            warnings.warn(f"{path}: cached shifted set holds {len(d.get('labels', ()))} images, not {len(y)}; computing it again"); d = None
+    if d is None:
+        d = {"images": _to_uint8(shifted_images(x, y, spec, seed)), "labels": y}; save_checkpoint(d, path)
     return TensorDomain(d["images"].float() / 255, d["labels"])
 
 # %% ../nbs/45_augstudy.ipynb #11f2627f

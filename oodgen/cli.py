@@ -46,6 +46,8 @@ def _launcher_args(a) -> dict:
     from oodgen.runs import CLIError, parse_value, settle_words
     v = settle_words(parse_value(a.launcher_args, "--launcher-args"), {})
     if not isinstance(v, dict): raise CLIError(f"--launcher-args must be a YAML mapping, e.g. \"{{partition: gpu, gpus: 1}}\"; got {a.launcher_args!r}")
+    from oodgen.core import check_launcher_args
+    check_launcher_args(v)
     return v
 
 def _portable_option(p):
@@ -131,7 +133,7 @@ def _dispatch(a):
         fixed = {}
         for k, v in (a.param or []):
             vals = ([parse_value(x, f"parameter {k}") for x in v.split(",")]
-                    if "," in v and not v.lstrip().startswith(("[", "{")) else None)
+                    if "," in v and not v.lstrip().startswith(("[", "{")) and not Path(v).expanduser().exists() else None)
             if vals: grid[k] = vals
             else: fixed[k] = parse_value(v, f"parameter {k}")
         d = run_sweep(a.stage, grid, a.out, a.name, a.jobs, fixed, overwrite=a.overwrite, launcher=a.launcher,

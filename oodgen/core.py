@@ -18,7 +18,7 @@ __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STA
            'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'git_info', 'cpu_model',
            'numerics_info', 'env_info', 'in_interactive_kernel', 'committed_bytes', 'RunRecord', 'read_metrics',
            'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
-           'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
+           'check_launcher_args', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
@@ -480,9 +480,20 @@ def check_launcher(launcher: str):
         raise ValueError(f"unknown launcher {launcher!r}; known: {', '.join(LAUNCHERS)} (ray is not offered: submitit's "
                          f"local executor covers one machine and Slurm the clusters the project targets)")
 
+_POSITIVE_ARGS = {"timeout_min", "cpus_per_task", "mem_gb", "slurm_array_parallelism", "nodes", "tasks_per_node"}
+
+def check_launcher_args(launcher_args: dict | None):
+    "Fail on launcher arguments whose value cannot be right (a time, CPU count, memory or parallelism that is not a positive number; a negative GPU count)."
+    for k, v in (launcher_args or {}).items():
+        name = LAUNCHER_ARGS.get(k, k)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (v >= 0 if name == "gpus_per_node" else v > 0)
+        if (name in _POSITIVE_ARGS or name == "gpus_per_node") and not ok:
+            raise ValueError(f"launcher argument {k}={v!r} must be a {'number >= 0' if name == 'gpus_per_node' else 'positive number'}"
+                             f" ({'minutes' if name == 'timeout_min' else 'GB' if name == 'mem_gb' else 'a count'})")
+
 def cluster_executor(launcher: str, folder: str | os.PathLike, launcher_args: dict | None = None, name: str = "oodgen"):
     "A submitit executor whose jobs log to `folder/<job id>/`: `slurm` (sbatch) or `submitit-local` (the same code path in local processes)."
-    check_launcher(launcher)
+    check_launcher(launcher); check_launcher_args(launcher_args)
     if launcher == "local": raise ValueError("the local launcher starts its processes itself: a cluster executor is for slurm / submitit-local")
     if launcher == "slurm" and shutil.which("sbatch") is None:
         raise ValueError("--launcher slurm needs Slurm, but `sbatch` is not on PATH here: submit from the cluster's login node, "

@@ -277,3 +277,48 @@ def test_disk_full_while_logging_a_record_is_one_clear_line(tmp_path, monkeypatc
     with pytest.raises(DiskFullError, match="no space left on the device holding"): run.log("acc", 0.7)
     monkeypatch.undo()
     assert run.metrics().value.tolist() == [0.5]
+
+# --launcher-args whose values cannot be right are refused before any job is submitted.
+def test_launcher_args_with_a_negative_time_are_refused(tmp_path, capsys):
+    code, err = cli_in_process(["sweep", "benchmark", "-p", "steps", "1,2", "--launcher", "submitit-local",
+                                "--launcher-args", "{time: -5}", "--out", tmp_path, "--name", "s"], capsys)
+    assert code == 2 and "time=-5 must be a positive number (minutes)" in err, err
+    assert not (tmp_path/"s").exists() or not any((tmp_path/"s").glob("*/params.json"))
+
+# A sweep value that is an existing folder whose name holds a comma is one value, not a grid axis.
+def test_sweep_dataset_folder_with_a_comma_is_one_value(tmp_path, monkeypatch):
+    import oodgen.runs
+    seen = {}
+    def fake_sweep(stage, grid, out, name, jobs, fixed, **kw): seen.update(grid=grid, fixed=fixed); return tmp_path
+    monkeypatch.setattr(oodgen.runs, "run_sweep", fake_sweep)
+    folder = tmp_path/"digits, v2"; folder.mkdir()
+    from oodgen.cli import main
+    main(["sweep", "benchmark", "-p", "dataset", str(folder), "-p", "steps", "1,2", "--out", str(tmp_path)])
+    assert seen["fixed"]["dataset"] == str(folder) and seen["grid"] == {"steps": [1, 2]}, seen
+
+# A feature-cache entry that is one row short (a damaged file) is computed again, not used.
+def test_feature_cache_entry_of_another_length_is_recomputed(tmp_path):
+    import torch
+    from oodgen.models.encoders import create_image_encoder
+    from oodgen.models.feature_cache import FeatureCache
+    enc = create_image_encoder("resnet18", pretrained=False, trainable=False, input_size=32)
+    imgs = torch.rand(6, 3, 32, 32); cache = FeatureCache(tmp_path)
+    f = cache.image_features(enc, imgs); entry = next(tmp_path.glob("image-*.pt"))
+    obj = torch.load(entry, weights_only=True); obj["pooled"], obj["tokens"] = obj["pooled"][:-1], obj["tokens"][:-1]
+    torch.save(obj, entry)
+    again = FeatureCache(tmp_path).image_features(enc, imgs)
+    assert len(again.pooled) == 6 and torch.equal(again.pooled, f.pooled)
+    assert len(torch.load(entry, weights_only=True)["pooled"]) == 6          # the entry is rewritten whole
+
+# A truncated shifted-set cache file is computed again (with a warning), not an error with the wrong advice.
+def test_truncated_shifted_set_cache_is_computed_again(tmp_path):
+    import torch, warnings
+    from oodgen.augstudy import ShiftSpec, shifted_set
+    from oodgen.data.domains import TensorDomain
+    test = TensorDomain(torch.rand(8, 3, 16, 16), torch.arange(8) % 4)
+    spec = ShiftSpec("rotated", "rotated", "rotated")
+    a = shifted_set(test, spec, 0, tmp_path); f = next(tmp_path.glob("*.pt"))
+    f.write_bytes(f.read_bytes()[:100])                                     # cut by a kill or a full disk
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always"); b = shifted_set(test, spec, 0, tmp_path)
+    assert torch.equal(a.images, b.images) and any("computing it again" in str(x.message) for x in w)

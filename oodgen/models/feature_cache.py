@@ -148,8 +148,9 @@ class FeatureCache:
             return ImageFeatures(pick([f.pooled for f in parts]), pick([f.tokens for f in parts]), parts[0].grid)
         transform = transform if transform is not None else repr(getattr(images, "transform", None))
         path, spec = self._key("image", encoder, dataset_fingerprint(images), transform, kw.get("device"))
-        if (obj := self._load(path, spec)) is not None:
+        if (obj := self._load(path, spec)) is not None and len(obj["pooled"]) == len(images) == len(obj["tokens"]):
             return ImageFeatures(obj["pooled"], obj["tokens"], tuple(obj["grid"]) if obj["grid"] else None)
+        if obj is not None: self.hits -= 1   # an entry of another length (a damaged file): computed again, overwritten
         self.misses += 1
         kw["batch_size"] = CACHE_BATCH            # the cache's batches, not the caller's: an entry never depends on who filled it
         f = compute_image_features(encoder, images, dtype=self.dtype, **kw)
@@ -159,7 +160,9 @@ class FeatureCache:
         "Features of every caption in `texts` (cached like image features)."
         if encoder.trainable: raise ValueError(f"{encoder.name} is trainable: its features change, so they cannot be cached")
         path, spec = self._key("text", encoder, hashlib.sha1(json.dumps(list(texts)).encode()).hexdigest(), "tokenizer")
-        if (obj := self._load(path, spec)) is not None: return TextFeatureBank(obj["flat"], obj["offsets"], obj["pooled"])
+        if (obj := self._load(path, spec)) is not None and len(obj["pooled"]) == len(texts):
+            return TextFeatureBank(obj["flat"], obj["offsets"], obj["pooled"])
+        if obj is not None: self.hits -= 1
         self.misses += 1
         kw.pop("batch_size", None)                # captions padded per batch: the cache's own batches only
         bank = compute_text_features(encoder, texts, dtype=self.dtype, **kw)
