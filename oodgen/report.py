@@ -10,8 +10,8 @@ from pathlib import Path
 from .core import Registry, read_metrics
 
 # %% auto #0
-__all__ = ['REPORTS', 'REPORT_BLOCK', 'read_run', 'run_stamp', 'benchmark_report', 'report', 'refresh_reports', 'stale_reports',
-           'run_facts', 'diff_facts', 'compare_records', 'run_folders', 'compare_runs']
+__all__ = ['REPORTS', 'REPORT_BLOCK', 'TIMINGS', 'read_run', 'run_stamp', 'benchmark_report', 'report', 'refresh_reports',
+           'stale_reports', 'run_facts', 'diff_facts', 'compare_records', 'run_folders', 'compare_runs']
 
 # %% ../nbs/92_report.ipynb #d14b8e97
 def read_run(run_dir) -> dict:
@@ -82,19 +82,29 @@ def diff_facts(a: dict, b: dict) -> list[str]:
     return out
 
 # %% ../nbs/92_report.ipynb #4b798c3e
+def _tag(v) -> str:
+    "A record's tag as text: a missing tag is empty, 3.0 reads as 3 (a column with gaps turns ints into floats)."
+    if v is None or (isinstance(v, float) and v != v): return ""
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+TIMINGS = r"(?:^|_)seconds$"   # metrics that measure time, not results: they never agree, and are reported apart
+
 def compare_records(a, b, tol: float = 0.0) -> dict:
-    "Match two runs' metric records on (metric, tags): counts, records only in one, largest |difference|, the differing ones."
+    "Match two runs' metric records on (metric, tags): counts, records only in one, largest |difference|, the differing ones (timings apart)."
     import pandas as pd
     da, db = read_metrics(a), read_metrics(b)
-    keys = sorted((set(da.columns) | set(db.columns)) - {"value"})
-    key = lambda df: df.reindex(columns=keys).astype(str).agg("|".join, axis=1)
+    timed = lambda df: df.metric.astype(str).str.contains(TIMINGS)
+    timings = int(timed(da).sum()); da, db = da[~timed(da)], db[~timed(db)]
+    keys = ["metric"] + sorted((set(da.columns) | set(db.columns)) - {"value", "metric"})
+    key = lambda df: pd.Index([", ".join(f"{k}={_tag(v)}" for k, v in zip(keys, row) if _tag(v) != "")
+                               for row in df.reindex(columns=keys).itertuples(index=False)])
     sa, sb = pd.Series(da.value.values, index=key(da)), pd.Series(db.value.values, index=key(db))
     sa, sb = sa[~sa.index.duplicated(keep="last")], sb[~sb.index.duplicated(keep="last")]
     both = sa.index.intersection(sb.index); delta = (sa[both] - sb[both]).abs()
     differ = delta[delta > tol].sort_values(ascending=False)
     return {"records": (len(sa), len(sb)), "matched": len(both), "only_a": len(sa.index.difference(sb.index)),
             "only_b": len(sb.index.difference(sa.index)), "differ": len(differ),
-            "max_diff": float(delta.max()) if len(delta) else 0.0, "worst": list(differ.index[:3])}
+            "max_diff": float(delta.max()) if len(delta) else 0.0, "worst": list(differ.index[:3]), "timings": timings}
 
 def run_folders(root) -> list[Path]:
     "`root` and every run folder (one with `metrics.jsonl`) below it, as paths relative to `root`."
@@ -114,7 +124,8 @@ def compare_runs(a, b, tol: float = 0.0) -> tuple[bool, str]:
         c = compare_records(a/rel, b/rel, tol); name = str(rel) if str(rel) != "." else a.name
         same = c["differ"] == 0 and c["only_a"] == 0 and c["only_b"] == 0; agree &= same
         head = (f"{name}: {'identical' if same else 'DIFFER'}: {c['matched']} records matched, {c['differ']} differ"
-                f" (max |diff| {c['max_diff']:.6g}), {c['only_a']} only in A, {c['only_b']} only in B")
+                f" (max |diff| {c['max_diff']:.6g}), {c['only_a']} only in A, {c['only_b']} only in B"
+                + (f"; {c['timings']} timing record(s) not compared" if c["timings"] else ""))
         lines.append(head)
         if not same:
             lines += [f"  e.g. {w}" for w in c["worst"]]
