@@ -118,7 +118,6 @@ def refresh_doc_reports(nbs: Path):
 # %% ../nbs/91_cli.ipynb #e6850c4a
 def _dispatch(a):
     "Carry out a parsed command."
-    from oodgen.core import atomic_write_text
     from oodgen.runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep, stage_notebooks
     if a.cmd == "run":
         d = run_stage(a.stage, _params(a.param), a.name, a.out, progress=not a.quiet, overwrite=a.overwrite)

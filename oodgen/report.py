@@ -56,8 +56,6 @@ def stale_reports(text: str, root) -> list[str]:
     return [m[2] for m in REPORT_BLOCK.finditer(text) if m[4] != report(Path(root)/m[2], m[3] or "benchmark")]
 
 # %% ../nbs/92_report.ipynb #179a4aa9
-_NEUTRAL = {"out_dir", "jobs", "resume", "launcher", "launcher_args"}   # parameters that do not change what a run computes
-
 def _flat(d: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in (d or {}).items():
@@ -67,8 +65,9 @@ def _flat(d: dict, prefix: str = "") -> dict:
 
 def run_facts(run_dir) -> dict:
     "What may explain a difference: parameters, code, data and environment facts of a run, flattened."
+    from oodgen.runs import RESULT_NEUTRAL     # parameters that do not change what a run computes
     r = read_run(run_dir); e = r["env"]
-    params = {k: v for k, v in r["params"].items() if k not in _NEUTRAL}
+    params = {k: v for k, v in r["params"].items() if k not in RESULT_NEUTRAL}
     data = {k: params.pop(k) for k in list(params) if k in ("dataset", "data_root", "limit", "test_domains")}
     env = {k: v for k, v in _flat(e).items() if not k.startswith(("git.", "time"))}
     return {"parameters": _flat(params), "code": _flat(e.get("git") or {}), "data": data, "environment": env}

@@ -127,11 +127,12 @@ class FeatureCache:
             self.off = True
             warnings.warn(f"feature cache {self.root} is not writable ({e.strerror or e}); going on without a cache "
                           f"(set OODGEN_CACHE or cache_dir to a writable folder)")
-    def _load(self, path: Path, spec: dict):
+    def _load(self, path: Path, spec: dict, n: int, rows=("pooled",)):
+        "The entry at `path` if it is readable, made for `spec` and holds `n` rows in each of `rows`; else None (recomputed, overwritten)."
         if not path.exists(): return None
         try: obj = load_checkpoint(path)
         except Exception: return None   # unreadable (e.g. foreign file): recompute and overwrite
-        if obj.get("spec") != spec: return None
+        if obj.get("spec") != spec or any(len(obj[r]) != n for r in rows): return None   # another length: a damaged file
         self.hits += 1; return obj
     def image_features(self, encoder: ImageEncoder, images: Dataset, transform: str | None = None, **kw) -> ImageFeatures:
         "Features of every image in `images` (from disk when cached; computed and stored otherwise)."
@@ -148,9 +149,8 @@ class FeatureCache:
             return ImageFeatures(pick([f.pooled for f in parts]), pick([f.tokens for f in parts]), parts[0].grid)
         transform = transform if transform is not None else repr(getattr(images, "transform", None))
         path, spec = self._key("image", encoder, dataset_fingerprint(images), transform, kw.get("device"))
-        if (obj := self._load(path, spec)) is not None and len(obj["pooled"]) == len(images) == len(obj["tokens"]):
+        if (obj := self._load(path, spec, len(images), ("pooled", "tokens"))) is not None:
             return ImageFeatures(obj["pooled"], obj["tokens"], tuple(obj["grid"]) if obj["grid"] else None)
-        if obj is not None: self.hits -= 1   # an entry of another length (a damaged file): computed again, overwritten
         self.misses += 1
         kw["batch_size"] = CACHE_BATCH            # the cache's batches, not the caller's: an entry never depends on who filled it
         f = compute_image_features(encoder, images, dtype=self.dtype, **kw)
@@ -160,9 +160,7 @@ class FeatureCache:
         "Features of every caption in `texts` (cached like image features)."
         if encoder.trainable: raise ValueError(f"{encoder.name} is trainable: its features change, so they cannot be cached")
         path, spec = self._key("text", encoder, hashlib.sha1(json.dumps(list(texts)).encode()).hexdigest(), "tokenizer")
-        if (obj := self._load(path, spec)) is not None and len(obj["pooled"]) == len(texts):
-            return TextFeatureBank(obj["flat"], obj["offsets"], obj["pooled"])
-        if obj is not None: self.hits -= 1
+        if (obj := self._load(path, spec, len(texts))) is not None: return TextFeatureBank(obj["flat"], obj["offsets"], obj["pooled"])
         self.misses += 1
         kw.pop("batch_size", None)                # captions padded per batch: the cache's own batches only
         bank = compute_text_features(encoder, texts, dtype=self.dtype, **kw)
