@@ -22,12 +22,14 @@ from ..core import atomic_write_text, data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
-           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'DatasetSpec', 'CorruptImageError', 'load_image',
-           'ImageListDataset', 'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images',
+           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'WILDS_SETS', 'DatasetSpec', 'CorruptImageError',
+           'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images',
            'MissingClassWarning', 'known_targets', 'MultiDomainDataset', 'FolderMultiDomainDataset',
            'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms', 'get_dataset', 'dataset_domains',
            'UnsafePickleError', 'load_cifar_pickle', 'ArrayDomain', 'CleanSplits', 'mnist5k_arrays', 'mnist5k_split',
-           'MNIST5K', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains']
+           'MNIST5K', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains',
+           'WildsSpec', 'import_wilds', 'WildsDomain', 'load_wilds', 'WildsDataset', 'wilds_official_splits',
+           'WildsEntry']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -327,6 +329,7 @@ def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[st
     if _is_folder(name): return sorted(p.name for p in Path(str(name)).expanduser().iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     if name == "digits_dg": return list(DIGITS_DG_DOMAINS)
     if name in TORCHVISION_SETS or name == "mnist5k": return ["train", "test"]
+    if hasattr(entry := DATASETS.get(name), "domain_names"): return entry.domain_names(root)   # e.g. WILDS: from its metadata
     return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
 
 # %% ../../nbs/01_data.domains.ipynb #cdd7cd00
@@ -474,6 +477,7 @@ class DomainSplits:
 def split_domains(ds: MultiDomainDataset, test_domains: Sequence[str | int], holdout: float = 0.2,
                   seed: int = 0) -> DomainSplits:
     "Hold `test_domains` out; split every domain into seeded in/out parts (`holdout` = out fraction)."
+    if (own := getattr(ds, "own_splits", None)) is not None: return own(test_domains, holdout, seed)   # e.g. WILDS' official splits
     if not 0 <= holdout < 1: raise ValueError(f"holdout must be in [0, 1), got {holdout}")
     test = [ds.domains[ds.domain_index(d)] for d in test_domains]
     if len(test) >= len(ds.domains):
@@ -515,3 +519,139 @@ def plot_domains(ds: MultiDomainDataset, n: int = 8, seed: int = 0):
             if c == 0: ax.set_ylabel(d, fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../../nbs/01_data.domains.ipynb #051a88ca
+@dataclass(frozen=True)
+class WildsSpec:
+    "A WILDS set: its `wilds` name, the metadata field used as domains, the split each official domain's out part comes from, and its evaluation splits."
+    name: str
+    field: str
+    out_split: str
+    eval_splits: tuple
+    size: str
+
+WILDS_SETS = {s.name: s for s in [
+    WildsSpec("waterbirds", "background", "val", ("test",), "about 0.5 GB"),
+    WildsSpec("camelyon17", "hospital", "id_val", ("val", "test"), "10.7 GB"),
+    WildsSpec("iwildcam", "location", "id_val", ("val", "test", "id_test"), "12.0 GB"),
+    WildsSpec("fmow", "region", "id_val", ("val", "test", "id_test"), "53.9 GB")]}
+
+def import_wilds():
+    "The `wilds` package, or one clear line naming the fix."
+    try: import wilds
+    except ModuleNotFoundError as e:
+        if e.name != "wilds": raise
+        raise ModuleNotFoundError("the WILDS data sets need the wilds package: pip install wilds") from None
+    return wilds
+
+# %% ../../nbs/01_data.domains.ipynb #7c7febdd
+class WildsDomain(Dataset):
+    "Rows `indices` of a WILDS dataset as `(image, label)`; the image is RGB through `transform` (default `ToTensor`)."
+    def __init__(self, wds, indices: Sequence[int], transform: Callable | None = None):
+        self.wds, self.indices, self.transform = wds, [int(i) for i in indices], transform or T.ToTensor()
+        y = wds.y_array
+        self.targets = [int(y[i]) for i in self.indices]
+    def __len__(self): return len(self.indices)
+    def __getitem__(self, k):
+        return self.transform(to_rgb(self.wds.get_input(self.indices[k]))), self.targets[k]
+
+def _wilds_values(wds, field: str) -> tuple[np.ndarray, dict]:
+    "Per-row value of `field` (or Waterbirds' `group` = background x y) and value -> domain name."
+    fields, meta, names = list(wds.metadata_fields), wds.metadata_array.numpy(), getattr(wds, "metadata_map", None) or {}
+    label = lambda f, v: str(names[f][v]).strip() if f in names and v < len(names[f]) else f"{f}_{v}"
+    if field == "group" and "background" in fields and "y" in fields:
+        bg, y = meta[:, fields.index("background")], meta[:, fields.index("y")]
+        vals = y * (bg.max() + 1) + bg
+        return vals, {int(v): f"{label('y', int(v) // (bg.max() + 1))}_on_{label('background', int(v) % (bg.max() + 1))}"
+                      for v in np.unique(vals)}
+    if field not in fields:
+        raise ValueError(f"{wds.dataset_name} has no metadata field {field!r}; fields: {', '.join(fields)}"
+                         + (", group" if "background" in fields else ""))
+    vals = meta[:, fields.index(field)]
+    return vals, {int(v): label(field, int(v)) for v in np.unique(vals)}
+
+# %% ../../nbs/01_data.domains.ipynb #fad5efa8
+def _wilds_classes(wds) -> list[str]:
+    name, n = wds.dataset_name, int(wds.n_classes)
+    if name == "camelyon17": return ["normal", "tumor"]
+    if name == "waterbirds": return [str(c).strip() for c in wds.metadata_map["y"]]
+    if name == "fmow":
+        from wilds.datasets.fmow_dataset import categories
+        return list(categories)
+    f = Path(wds.data_dir)/"categories.csv"
+    if name == "iwildcam" and f.exists():
+        import pandas as pd
+        cats = pd.read_csv(f); by_y = dict(zip(cats["y"], cats["name"]))
+        return [str(by_y.get(i, f"class_{i}")) for i in range(n)]
+    return [f"class_{i}" for i in range(n)]
+
+# %% ../../nbs/01_data.domains.ipynb #a4f25e7d
+def load_wilds(name: str, root: str | os.PathLike | None = None, version: str | None = None, **kw):
+    "The WILDS dataset `name` from `<data root>/wilds` (never downloads); a missing copy names the command that fetches it."
+    if name not in WILDS_SETS: raise ValueError(f"unknown WILDS set {name!r}; known: {', '.join(WILDS_SETS)}")
+    wilds, where = import_wilds(), data_root(root)/"wilds"
+    try: return wilds.get_dataset(name, version=version, download=False, root_dir=str(where), **kw)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"WILDS {name} is not in {where}; download it ({WILDS_SETS[name].size}) with "
+                                f"`python data_scripts/wilds_sets.py {name} --root {data_root(root)}`, or set OODGEN_DATA / root=") from None
+
+# %% ../../nbs/01_data.domains.ipynb #6d7a7903
+class WildsDataset(MultiDomainDataset):
+    "A WILDS set with the values of metadata `field` as domains; `official=True`: train-split domains plus the evaluation splits."
+    def __init__(self, name: str, field: str | None = None, official: bool = False, root=None, domains=None,
+                 transform: Callable | None = None, version: str | None = None, **_):
+        self.wds, self.official = load_wilds(name, root, version), official   # (an unknown name fails there)
+        spec = self.spec = WILDS_SETS[name]
+        vals, names = _wilds_values(self.wds, field or spec.field)
+        split_of = {v: k for k, v in self.wds.split_dict.items()}
+        self.row_split = np.array([split_of.get(int(s), "") for s in self.wds.split_array])
+        keep = self.row_split != ""
+        if official:
+            train_like = keep & np.isin(self.row_split, ["train", spec.out_split])
+            groups = {names[v]: np.flatnonzero(train_like & (vals == v)) for v in names}
+            groups = {d: i for d, i in groups.items() if len(i) and (self.row_split[i] == "train").any()}
+            groups |= {s: np.flatnonzero(self.row_split == s) for s in spec.eval_splits}
+        else: groups = {names[v]: np.flatnonzero(keep & (vals == v)) for v in names}
+        groups = {d: i for d, i in groups.items() if len(i)}
+        if domains is not None:
+            unknown = [d for d in domains if d not in groups]
+            if unknown: raise ValueError(f"unknown domain(s) {unknown} for wilds:{name}; known: {', '.join(groups)}")
+            groups = {d: groups[d] for d in domains}
+        self.rows = groups
+        label = f"wilds:{name}" + (f":{field}" if field and field != spec.field else "") + (":official" if official else "")
+        with warnings.catch_warnings():     # most camera locations see few species: expected, not worth a warning
+            warnings.simplefilter("ignore", MissingClassWarning)
+            super().__init__(list(groups), _wilds_classes(self.wds),
+                             [WildsDomain(self.wds, i, transform) for i in groups.values()], name=label)
+        if official: self.own_splits = functools.partial(wilds_official_splits, self)
+
+# %% ../../nbs/01_data.domains.ipynb #c8b0e42e
+def wilds_official_splits(self: WildsDataset, test_domains: Sequence[str | int], holdout: float = 0.2, seed: int = 0) -> DomainSplits:
+    "`DomainSplits` of the official protocol: held-out evaluation splits, training domains' train (in) and validation (out) rows."
+    evals = [d for d in self.domains if d in self.spec.eval_splits]
+    test = [self.domains[self.domain_index(d)] for d in test_domains]
+    if bad := [d for d in test if d not in evals]:
+        raise ValueError(f"{self.name} holds out only its official evaluation splits ({', '.join(evals)}), not {bad}: pass "
+                         f"e.g. -p test_domains '[test]', or use {self.name.replace(':official', '')} for leave-one-domain-out")
+    if not test: raise ValueError(f"{self.name}: hold out at least one evaluation split ({', '.join(evals)})")
+    train = [d for d in self.domains if d not in evals]
+    ins, outs = {}, {}
+    for d in train:
+        where = self.row_split[np.asarray(self[d].indices)]
+        ins[d], outs[d] = (Subset(self[d], np.flatnonzero(where == s).tolist()) for s in ("train", self.spec.out_split))
+    for d in test: ins[d], outs[d] = Subset(self[d], list(range(len(self[d])))), Subset(self[d], [])
+    return DomainSplits(train + test, test, ins, outs)
+
+# %% ../../nbs/01_data.domains.ipynb #9fd5903c
+class WildsEntry:
+    "The `get_dataset` constructor of one WILDS registration; `domain_names(root)` lists its domains."
+    def __init__(self, name: str, field: str | None = None, official: bool = False):
+        self.name, self.field, self.official = name, field, official
+    def __call__(self, root=None, domains=None, transform=None, skip_corrupt: bool = False, **kw) -> WildsDataset:
+        return WildsDataset(self.name, self.field, self.official, root, domains, transform, **kw)
+    def domain_names(self, root=None) -> list[str]: return self(root).domains
+
+for _w in WILDS_SETS:
+    for _field in ([None, "group"] if _w == "waterbirds" else [None]):
+        for _off in (False, True):
+            DATASETS.register(f"wilds:{_w}" + (f":{_field}" if _field else "") + (":official" if _off else ""))(WildsEntry(_w, _field, _off))
