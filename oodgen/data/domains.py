@@ -22,14 +22,14 @@ from ..core import atomic_write_text, data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
-           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'WILDS_SETS', 'DatasetSpec', 'CorruptImageError',
-           'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images',
-           'MissingClassWarning', 'known_targets', 'MultiDomainDataset', 'FolderMultiDomainDataset',
-           'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms', 'get_dataset', 'dataset_domains',
-           'UnsafePickleError', 'load_cifar_pickle', 'ArrayDomain', 'CleanSplits', 'mnist5k_arrays', 'mnist5k_split',
-           'MNIST5K', 'DomainSplits', 'split_domains', 'dataset_targets', 'class_weighted_sampler', 'plot_domains',
-           'WildsSpec', 'import_wilds', 'WildsDomain', 'load_wilds', 'WildsDataset', 'wilds_official_splits',
-           'WildsEntry']
+           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'WILDS_SETS', 'NICO_PP_DOMAINS', 'DatasetSpec',
+           'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images', 'to_rgb',
+           'unreadable_images', 'MissingClassWarning', 'known_targets', 'MultiDomainDataset',
+           'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms',
+           'get_dataset', 'dataset_domains', 'UnsafePickleError', 'load_cifar_pickle', 'ArrayDomain', 'CleanSplits',
+           'mnist5k_arrays', 'mnist5k_split', 'MNIST5K', 'DomainSplits', 'split_domains', 'dataset_targets',
+           'class_weighted_sampler', 'plot_domains', 'WildsSpec', 'import_wilds', 'WildsDomain', 'load_wilds',
+           'WildsDataset', 'wilds_official_splits', 'WildsEntry', 'ContextFolderEntry']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -655,3 +655,23 @@ for _w in WILDS_SETS:
     for _field in ([None, "group"] if _w == "waterbirds" else [None]):
         for _off in (False, True):
             DATASETS.register(f"wilds:{_w}" + (f":{_field}" if _field else "") + (":official" if _off else ""))(WildsEntry(_w, _field, _off))
+
+# %% ../../nbs/01_data.domains.ipynb #fe8f8633
+class ContextFolderEntry:
+    "The `get_dataset` constructor of a contexts-as-domains folder laid out by `data_scripts/nico.py`."
+    def __init__(self, name: str, folder: str, domains: Sequence[str] | None = None):
+        self.name, self.folder, self.domains = name, folder, tuple(domains) if domains else None
+    def _fix(self, root) -> str:
+        return f"lay it out with `python data_scripts/nico.py --variant {self.name} --archive <the zip> --root {data_root(root)}`"
+    def __call__(self, root=None, domains=None, transform=None, skip_corrupt: bool = False, **_) -> FolderMultiDomainDataset:
+        return FolderMultiDomainDataset(data_root(root)/self.folder, domains or self.domains, None, transform, name=self.name,
+                                        skip_corrupt=skip_corrupt, fix=self._fix(root))
+    def domain_names(self, root=None) -> list[str]:
+        if self.domains: return list(self.domains)
+        if not (p := data_root(root)/self.folder).is_dir(): raise FileNotFoundError(f"data folder {p} does not exist; {self._fix(root)}")
+        return dataset_domains(str(p))
+
+NICO_PP_DOMAINS = ("autumn", "dim", "grass", "outdoor", "rock", "water")
+for _e in [ContextFolderEntry("nico_pp", "NICO_pp", NICO_PP_DOMAINS), ContextFolderEntry("nico_animal", "NICO_animal"),
+           ContextFolderEntry("nico_vehicle", "NICO_vehicle")]:
+    DATASETS.register(_e.name)(_e)
