@@ -245,7 +245,8 @@ def test_domain_net_flickr_coco(server, tmp_path):
 
 def test_scripts_are_light_and_fail_cleanly(server, tmp_path):
     names = ["pacs", "vlcs", "office_home", "terra_incognita", "domain_net", "cifar10", "cifar100", "cifar10_c",
-             "cifar100_c", "mnist", "mnist_c", "flickr30k", "coco_captions", "nico", "wilds_sets"]
+             "cifar100_c", "mnist", "mnist_c", "flickr30k", "coco_captions", "nico", "wilds_sets", "imagenet_v2",
+             "imagenet_r", "imagenet_a", "imagenet_sketch", "objectnet", "imagenet_100", "imagenet_100_c"]
     code = (f"import sys; sys.path.insert(0, {str(SCRIPTS)!r}); "
             + "; ".join(f"import {n}" for n in names) + "; print('torch' in sys.modules, 'numpy' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -22,14 +22,15 @@ from ..core import atomic_write_text, data_root, Registry
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
-           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'WILDS_SETS', 'NICO_PP_DOMAINS', 'DatasetSpec',
-           'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images', 'to_rgb',
-           'unreadable_images', 'MissingClassWarning', 'known_targets', 'MultiDomainDataset',
+           'DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'WILDS_SETS', 'NICO_PP_DOMAINS', 'IMAGENET_SHIFT_SETS',
+           'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain', 'find_corrupt_images',
+           'to_rgb', 'unreadable_images', 'MissingClassWarning', 'known_targets', 'MultiDomainDataset',
            'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsDG', 'image_transforms',
            'get_dataset', 'dataset_domains', 'UnsafePickleError', 'load_cifar_pickle', 'ArrayDomain', 'CleanSplits',
            'mnist5k_arrays', 'mnist5k_split', 'MNIST5K', 'DomainSplits', 'split_domains', 'dataset_targets',
            'class_weighted_sampler', 'plot_domains', 'WildsSpec', 'import_wilds', 'WildsDomain', 'load_wilds',
-           'WildsDataset', 'wilds_official_splits', 'WildsEntry', 'ContextFolderEntry']
+           'WildsDataset', 'wilds_official_splits', 'WildsEntry', 'ContextFolderEntry', 'imagenet_wnids',
+           'imagenet_class_names', 'ImageNetVariant', 'imagenet_variant', 'ImageNetShift', 'OneTestSet', 'ImageNet100']
 
 # %% ../../nbs/01_data.domains.ipynb #571bc9b6
 @dataclass(frozen=True)
@@ -675,3 +676,114 @@ NICO_PP_DOMAINS = ("autumn", "dim", "grass", "outdoor", "rock", "water")
 for _e in [ContextFolderEntry("nico_pp", "NICO_pp", NICO_PP_DOMAINS), ContextFolderEntry("nico_animal", "NICO_animal"),
            ContextFolderEntry("nico_vehicle", "NICO_vehicle")]:
     DATASETS.register(_e.name)(_e)
+
+# %% ../../nbs/01_data.domains.ipynb #b2b7a1ac
+@functools.cache
+def imagenet_wnids(which: str = "imagenet") -> tuple[str, ...]:
+    "WordNet ids: `imagenet` (the 1,000 in class-index order), `imagenet_r` / `imagenet_a` (200 each, timm's lists), `imagenet_100` (CMC's 100)."
+    if which == "imagenet_100": return tuple(_asset("imagenet100_cmc.txt").read_text().split())
+    from importlib.resources import files
+    name = {"imagenet": "imagenet_synsets.txt", "imagenet_r": "imagenet_r_synsets.txt", "imagenet_a": "imagenet_a_synsets.txt"}[which]
+    return tuple((files("timm")/"data"/"_info"/name).read_text().split())
+
+@functools.cache
+def imagenet_class_names() -> tuple[str, ...]:
+    "open_clip's 1,000 ImageNet class names (read from its `zero_shot_metadata.py` without importing open_clip, which takes seconds)."
+    import ast, importlib.util
+    src = Path(importlib.util.find_spec("open_clip").submodule_search_locations[0])/"zero_shot_metadata.py"
+    for node in ast.parse(src.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "IMAGENET_CLASSNAMES":
+            return tuple(ast.literal_eval(node.value))
+    raise ValueError(f"{src} has no IMAGENET_CLASSNAMES")
+
+# %% ../../nbs/01_data.domains.ipynb #30da31cf
+class ImageNetVariant(ImageListDataset):
+    "A test set of ImageNet classes: `classes` (names), `wnids`, `imagenet_indices` (per class, its ImageNet-1k indices)."
+    def __init__(self, samples, classes, wnids, imagenet_indices, transform=None, name: str = ""):
+        super().__init__(samples, transform)
+        self.classes, self.wnids, self.imagenet_indices, self.name = list(classes), list(wnids), [list(i) for i in imagenet_indices], name
+    def subset_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        "`(N, 1000)` ImageNet logits -> `(N, len(classes))`: the maximum over each class's ImageNet indices."
+        if logits.shape[-1] == len(self.classes) and self.imagenet_indices == [[k] for k in range(len(self.classes))]: return logits
+        return torch.stack([logits[..., i].amax(-1) for i in self.imagenet_indices], -1)
+
+def _class_folder_samples(root: Path, folders: Sequence[str]) -> list[tuple]:
+    "`(path, k)` for the images of `root/<folders[k]>/` (a class without a folder has no images); none at all is an error."
+    out = [(p, k) for k, f in enumerate(folders) if (root/f).is_dir() for p in sorted((root/f).iterdir()) if p.suffix.lower() in IMG_EXTENSIONS]
+    if not out: raise FileNotFoundError(f"{root} holds no images in its class folders ({folders[0]}/, {folders[1]}/, ...); prepare it again")
+    return out
+
+# %% ../../nbs/01_data.domains.ipynb #aa7e2265
+IMAGENET_SHIFT_SETS = {"imagenet_v2": "imagenet_v2", "imagenet_sketch": "imagenet_sketch", "imagenet_r": "imagenet_r",
+                       "imagenet_a": "imagenet_a", "objectnet": "objectnet"}
+
+def _objectnet_crop(im: Image.Image) -> Image.Image: return im.crop((2, 2, im.width - 2, im.height - 2))
+
+def imagenet_variant(name: str, root=None, transform: Callable | None = None) -> ImageNetVariant:
+    "ImageNet-V2 / -Sketch / -R / -A or ObjectNet from `<data root>/imagenet_shift/<name>` (made by `data_scripts/<name>.py`)."
+    if name not in IMAGENET_SHIFT_SETS: raise ValueError(f"unknown ImageNet shift set {name!r}; known: {', '.join(IMAGENET_SHIFT_SETS)}")
+    d, all_w, names = data_root(root)/"imagenet_shift"/name, imagenet_wnids(), imagenet_class_names()
+    if not d.is_dir(): raise FileNotFoundError(f"{d} does not exist; prepare it with `python data_scripts/{name}.py --root {data_root(root)}`"
+                                               + (" --folder <your objectnet-1.0>" if name == "objectnet" else ""))
+    if name == "objectnet":
+        m = json.loads((d/"objectnet_to_imagenet.json").read_text())
+        labels = json.loads((d/"labels.json").read_text()) if (d/"labels.json").exists() else {f: f.replace("_", " ") for f in m}
+        tf = T.Compose([_objectnet_crop, transform or T.ToTensor()])
+        return ImageNetVariant(_class_folder_samples(d/"images", list(m)), [labels[f] for f in m], list(m), list(m.values()), tf, name)
+    if name == "imagenet_v2": folders, idx = [str(k) for k in range(1000)], [[k] for k in range(1000)]
+    else:
+        ws = imagenet_wnids(name) if name in ("imagenet_r", "imagenet_a") else all_w
+        folders, idx = list(ws), [[all_w.index(w)] for w in ws]
+    return ImageNetVariant(_class_folder_samples(d, folders), [names[i[0]] for i in idx], [all_w[i[0]] for i in idx], idx, transform, name)
+
+# %% ../../nbs/01_data.domains.ipynb #4010927b
+class ImageNetShift(MultiDomainDataset):
+    "V2 / Sketch / -R / -A (those prepared) as domains over the 1,000 ImageNet classes; labels are ImageNet indices."
+    def __init__(self, root=None, domains=None, transform: Callable | None = None, **_):
+        base = data_root(root)/"imagenet_shift"
+        found = [n for n in ("imagenet_v2", "imagenet_sketch", "imagenet_r", "imagenet_a") if (base/n).is_dir()]
+        if not (domains := list(domains or found)):
+            raise FileNotFoundError(f"no ImageNet shift set under {base}; prepare one, e.g. `python data_scripts/imagenet_r.py --root {data_root(root)}`")
+        parts = [imagenet_variant(n, root, transform) for n in domains]
+        for p in parts: p.samples = [(f, p.imagenet_indices[y][0]) for f, y in p.samples]; p.targets = [y for _, y in p.samples]
+        with warnings.catch_warnings():     # -R and -A have 200 of the 1,000 classes by design
+            warnings.simplefilter("ignore", MissingClassWarning)
+            super().__init__(domains, imagenet_class_names(), parts, name="imagenet_shift")
+
+class OneTestSet(MultiDomainDataset):
+    "An ImageNet shift set as a dataset with one domain, `test`."
+    def __init__(self, name: str, root=None, domains=None, transform: Callable | None = None, **_):
+        v = imagenet_variant(name, root, transform); super().__init__(["test"], v.classes, [v], name=name)
+
+DATASETS.register("imagenet_shift")(ImageNetShift)
+for _n in IMAGENET_SHIFT_SETS: DATASETS.register(_n)(functools.partial(OneTestSet, _n))
+ImageNetShift.domain_names = staticmethod(lambda root=None: ImageNetShift(root).domains)
+for _n in IMAGENET_SHIFT_SETS: DATASETS[_n].domain_names = lambda root=None: ["test"]
+
+# %% ../../nbs/01_data.domains.ipynb #b489975e
+def _in100_classes() -> tuple[list[str], list[str], list[list[int]]]:
+    "CMC's ImageNet-100 classes, sorted by WordNet id: names, wnids, ImageNet-1k indices."
+    all_w, names = imagenet_wnids(), imagenet_class_names()
+    ws = sorted(imagenet_wnids("imagenet_100")); idx = [[all_w.index(w)] for w in ws]
+    return [names[i[0]] for i in idx], ws, idx
+
+class ImageNet100(MultiDomainDataset):
+    "ImageNet-100 (`train`, `val`), or with `corrupted=True` ImageNet-100-C (a domain per `<corruption>-<severity>` present)."
+    def __init__(self, root=None, domains=None, transform: Callable | None = None, corrupted: bool = False, **_):
+        names, ws, idx = _in100_classes(); self.wnids, self.imagenet_indices = ws, idx
+        base = data_root(root)/"imagenet_shift"/("imagenet_100_c" if corrupted else "imagenet_100")
+        script = f"python data_scripts/{base.name}.py --root {data_root(root)}" + ("" if corrupted else " --imagenet <your ImageNet>")
+        if not base.is_dir(): raise FileNotFoundError(f"{base} does not exist; prepare it with `{script}`")
+        found = [f"{c.name}-{s.name}" for c in sorted(base.iterdir()) if c.is_dir() and not c.name.startswith(("_", "."))
+                 for s in sorted(c.iterdir()) if s.is_dir()] if corrupted else ["train", "val"]
+        if unknown := [d for d in (domains or []) if d not in found]:
+            raise ValueError(f"unknown domain(s) {unknown} of {base.name}; found: {', '.join(found)}")
+        doms = list(domains or found)
+        parts = [ImageNetVariant(_class_folder_samples(base.joinpath(*d.rsplit("-", 1)) if corrupted else base/d, ws),
+                                 names, ws, idx, transform, d) for d in doms]
+        super().__init__(doms, names, parts, name=base.name)
+
+DATASETS.register("imagenet_100")(ImageNet100)
+DATASETS.register("imagenet_100_c")(functools.partial(ImageNet100, corrupted=True))
+DATASETS["imagenet_100"].domain_names = lambda root=None: ["train", "val"]
+DATASETS["imagenet_100_c"].domain_names = lambda root=None: ImageNet100(root, corrupted=True).domains
