@@ -16,15 +16,15 @@ from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, chec
 
 # %% auto #0
 __all__ = ['PIPELINE_ROLES', 'STAGES', 'STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED',
-           'RESULT_NEUTRAL', 'RUN_RECORDS', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'StageParam',
+           'RESULT_NEUTRAL', 'RUN_RECORDS', 'PROFILE_ENV', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'StageParam',
            'parse_parameters_cell', 'Stage', 'read_stage', 'StageRegistry', 'stage_short_name', 'stage_notebooks',
            'find_stage', 'BoolWord', 'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words',
            'check_values', 'default_run_name', 'absolute_paths', 'module_namespace', 'experiment_notebook',
            'params_conflict', 'check_run_name', 'temp_files_in', 'kernel_manager_logging_to', 'run_stage', 'run_folder',
-           'is_run_folder', 'lock_run_dir', 'release_run_dir', 'prepare_run_dir', 'repo_root', 'params_hash',
-           'interactive_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job', 'launch_stages',
-           'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points', 'point_name',
-           'collect_sweep', 'check_launcher_args', 'run_sweep']
+           'is_run_folder', 'lock_run_dir', 'release_run_dir', 'prepare_run_dir', 'run_profile', 'apply_profile',
+           'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job',
+           'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points',
+           'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -566,6 +566,36 @@ def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
     return run_dir
 
 
+# %% ../nbs/90_runs.ipynb #0b919fd0
+PROFILE_ENV = "OODGEN_PROFILE"      # quick | full: the profile of a run by hand, whoever drives the kernel
+
+def _driven_from(nb_name: str, ns: dict) -> bool:
+    "Is this kernel a person's Jupyter / VS Code session on the notebook `nb_name`? (papermill, nbclient and nbdev_test kernels are not)"
+    names = [os.environ.get("JPY_SESSION_NAME"), ns.get("__vsc_ipynb_file__")]   # jupyter_server's kernels; VS Code's
+    return any(n and Path(str(n)).name == nb_name for n in names)
+
+def run_profile(stage: str, ns: dict) -> str:
+    "`quick` or `full`: the values a run of `stage` by hand uses. `quick` (the stage's `# quick:` line) where a person presses Run All on the stage's own notebook in Jupyter or VS Code with `out_dir` at its default; `full` (the `parameters` cell as it stands) under `oodgen run`, the pipeline, papermill, tests, or with `profile = \"full\"` in the notebook or `$OODGEN_PROFILE=full`. `$OODGEN_PROFILE=quick` asks for quick in any kernel run by hand."
+    from oodgen.core import HEADLESS_ENV
+    st = STAGES[stage]
+    if os.environ.get(HEADLESS_ENV, "0") not in ("", "0", "false", "False") or not st.quick: return "full"
+    choice = ns.get("profile") or os.environ.get(PROFILE_ENV) or ""
+    if choice not in ("", "quick", "full"):
+        raise ValueError(f"profile {choice!r} is neither 'quick' (about a minute, Run All's default) nor 'full' (the parameters cell as it stands)")
+    if choice or ns.get("out_dir") != st.defaults["out_dir"]: return choice or "full"
+    return "quick" if _driven_from(st.notebook.name, ns) else "full"
+
+def apply_profile(stage: str, ns: dict) -> dict:
+    "Put the quick profile's values into `ns` where `run_profile` says so, for the parameters still at their defaults (what the person set wins); returns what changed."
+    if run_profile(stage, ns) != "quick": return {}
+    st = STAGES[stage]
+    changed = {k: v for k, v in st.quick.items() if ns.get(k) == st.defaults[k] and v != st.defaults[k]}
+    if changed:
+        ns.update(changed)
+        print(f"quick profile (Run All, about a minute): {', '.join(f'{k}={v!r}' for k, v in changed.items())}; "
+              f"for the full embedded default set profile = \"full\" in a cell above (or OODGEN_PROFILE=full) and run again", flush=True)
+    return changed
+
 # %% ../nbs/90_runs.ipynb #8f504124
 import hashlib
 
@@ -585,12 +615,13 @@ def params_hash(params: dict) -> str:
     return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
 
 def interactive_run_dir(stage: str, ns: dict) -> str:
-    "The run folder of `stage` run by hand; `ns` holds its parameters (the notebook's `globals()`). `out_dir` at its default (`runs/<stage>-interactive`) becomes `<repo>/runs/<stage>-interactive-<params_hash>` (`$OODGEN_RUNS` for `<repo>/runs`); any other `out_dir` (`oodgen run` sets one) is kept. Writes `params.json`; a folder holding a run made with other parameters is refused (ValueError)."
+    "The run folder of `stage` run by hand; `ns` holds its parameters (the notebook's `globals()`; a Run All in Jupyter gets the quick profile there, `apply_profile`). `out_dir` at its default (`runs/<stage>-interactive`) becomes `<repo>/runs/<stage>-interactive-<params_hash>` (`$OODGEN_RUNS` for `<repo>/runs`); any other `out_dir` (`oodgen run` sets one) is kept. Writes `params.json`; a folder holding a run made with other parameters is refused (ValueError)."
     from oodgen.core import is_main_process
     defaults = notebook_parameters(find_stage(stage))
     if missing := [k for k in defaults if k not in ns]:
         raise ValueError(f"interactive_run_dir({stage!r}, ...) needs every parameter of the stage; missing: {missing} "
                          f"(pass the notebook's globals() after its parameters cell)")
+    apply_profile(stage, ns)                             # Run All in Jupyter: the stage's quick profile
     params = {k: ns[k] for k in defaults}
     own = params["out_dir"] == defaults["out_dir"]       # else a chosen folder (oodgen run's has its params.json already)
     if own:
