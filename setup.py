@@ -1,7 +1,21 @@
 """Package metadata comes from settings.ini (nbdev 2). No pkg_resources: setuptools 82 removed it."""
+import json, shutil
 from configparser import ConfigParser
 from pathlib import Path
 import setuptools
+from setuptools.command.build_py import build_py
+
+
+class build_py_with_stages(build_py):
+    "Ship the stage notebooks (nbs/ notebooks with a `parameters` cell) as package data in `oodgen/stages/`: `oodgen run` finds them in a wheel."
+    def run(self):
+        super().run()
+        dest = Path(self.build_lib) / "oodgen" / "stages"
+        dest.mkdir(parents=True, exist_ok=True)
+        for nb in sorted((Path(__file__).parent / "nbs").glob("[0-9]*.ipynb")):
+            cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+            if any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells):
+                shutil.copyfile(nb, dest / nb.name)
 
 cfg = ConfigParser(delimiters=["="])
 cfg.read(Path(__file__).parent / "settings.ini", encoding="utf-8")
@@ -42,5 +56,6 @@ setuptools.setup(
         "console_scripts": cfg["console_scripts"].split(),
         "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
     },
+    cmdclass={"build_py": build_py_with_stages},
     zip_safe=False,
 )

@@ -8,7 +8,8 @@ import argparse, json, os, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DOC_PAGES', 'render_readme', 'render_page', 'build_parser', 'write_pages', 'refresh_doc_reports', 'main']
+__all__ = ['DOC_PAGES', 'render_readme', 'render_page', 'build_parser', 'stage_help', 'list_stages', 'write_pages',
+           'refresh_doc_reports', 'main']
 
 # %% ../nbs/91_cli.ipynb #a7322f18
 def render_readme(nb_path: Path) -> str:
@@ -58,12 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     "The `oodgen` command line."
     ap = argparse.ArgumentParser(prog="oodgen", description="Run oodgen stage notebooks headlessly (papermill).")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="execute one stage notebook into a run folder")
-    r.add_argument("stage"); r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    r = sub.add_parser("run", help="execute one stage notebook into a run folder", add_help=False,
+                       epilog="`oodgen run STAGE --help` lists the stage's parameters; `oodgen stages` the stages")
+    r.add_argument("-h", "--help", action="store_true", help="show this help (and with a STAGE, its parameters) and exit")
+    r.add_argument("stage", nargs="?", help="a stage: its name, notebook or alias (`oodgen stages`)"); r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     r.add_argument("--name"); r.add_argument("--out", default="runs"); r.add_argument("--quiet", action="store_true")
     r.add_argument("--overwrite", action="store_true", help="delete the run folder's old contents and run again")
     _portable_option(r)
-    pl = sub.add_parser("pipeline", help="Stage 1 -> Stage 2 -> benchmark -> Grad-CAM, passing checkpoints on")
+    what = ("Stage 1 per held-out domain -> Stage 2 -> Grad-CAM (the stages with a pipeline role in `oodgen stages`), "
+            "passing checkpoints on")
+    pl = sub.add_parser("pipeline", help=what, description=what)
     pl.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     pl.add_argument("--name"); pl.add_argument("--out", default="runs")
     pl.add_argument("--jobs", type=int, default=1, help="independent stages (Stage 1 per domain) and training units at once")
@@ -76,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--jobs", type=int, default=1); sw.add_argument("--name"); sw.add_argument("--out", default="runs")
     sw.add_argument("--overwrite", action="store_true", help="delete the sweep folder's old contents and run again")
     _launcher_options(sw); _portable_option(sw)
-    sub.add_parser("stages", help="list the stage notebooks")
+    sub.add_parser("stages", help="list the stages: name, pipeline role, what it does, notebook")
     rd = sub.add_parser("readme", help="render nbs/index.ipynb into README.md (and nbs/results, nbs/guide into docs/)")
     rd.add_argument("--check", action="store_true", help="fail if a page is out of date instead of writing it")
     rp = sub.add_parser("report", help="a run's result table from its records, stamped with where it ran")
@@ -86,8 +91,30 @@ def build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("compare", help="do two runs (or pipelines) agree? if not, what differs")
     cp.add_argument("run_a"); cp.add_argument("run_b")
     cp.add_argument("--tol", type=float, default=0.0, help="largest |difference| still counted as agreeing (default 0)")
+    ap.commands = sub.choices               # name -> subcommand parser (`oodgen run STAGE --help` prints run's)
     return ap
 
+
+# %% ../nbs/91_cli.ipynb #92234002
+def stage_help(stage: str) -> str:
+    "What `oodgen run STAGE --help` adds: the stage's summary, pipeline role, quick profile and every parameter with its type, default, allowed range and meaning."
+    from oodgen.runs import STAGES
+    st = STAGES[stage]; lines = [f"stage {st.name} ({st.notebook}): {st.help}.", f"pipeline role: {st.role}"]
+    if st.quick: lines.append(f"quick profile (Run All in Jupyter; profile = 'full' for the defaults): {st.quick}")
+    lines.append("\nparameters (-p NAME VALUE, values read as YAML):")
+    for name, p in st.params.items():
+        rule = p.rule(st.notebook.stem)
+        lines.append(f"  {name} ({p.type}, default {p.default!r})" + (f"\n      {p.meaning}" if p.meaning else "")
+                     + (f"\n      allowed: {rule[1]}" if rule else ""))
+    return "\n".join(lines) + "\n"
+
+def list_stages() -> str:
+    "What `oodgen stages` prints: one line per stage (name, pipeline role, summary, notebook), then the pipeline's chain."
+    import re, textwrap
+    from oodgen.runs import STAGES
+    rows = [f"{s.name:13s} {s.role:9s} {textwrap.shorten(re.sub(r' *[(][^()]*[)]', '', s.help), 80):80s}  {s.notebook.name}"
+            for _, s in STAGES.items()]
+    return "\n".join(rows) + "\n\noodgen pipeline: " + " -> ".join(s.name for s in STAGES.pipeline()) + "\n"
 
 # %% ../nbs/91_cli.ipynb #a91781a3
 def write_pages(nbs: Path, check: bool = False):
@@ -118,8 +145,12 @@ def refresh_doc_reports(nbs: Path):
 # %% ../nbs/91_cli.ipynb #e6850c4a
 def _dispatch(a):
     "Carry out a parsed command."
-    from oodgen.runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep, stage_notebooks
-    if a.cmd == "run":
+    from oodgen.runs import CLIError, nbs_dir, parse_value, run_pipeline, run_stage, run_sweep
+    if a.cmd == "run" and a.stage is None and not a.help: raise CLIError("oodgen run needs a STAGE (`oodgen stages` lists them)")
+    if a.cmd == "run" and a.help:
+        print(build_parser().commands["run"].format_help())
+        if a.stage: print(stage_help(a.stage), end="")
+    elif a.cmd == "run":
         d = run_stage(a.stage, _params(a.param), a.name, a.out, progress=not a.quiet, overwrite=a.overwrite)
         print(f"run folder: {d}")
     elif a.cmd == "pipeline":
@@ -139,7 +170,7 @@ def _dispatch(a):
                       launcher_args=_launcher_args(a))
         print(f"sweep folder: {d}")
     elif a.cmd == "stages":
-        for s, p in stage_notebooks().items(): print(f"{s:20s} {p}")
+        print(list_stages(), end="")
     elif a.cmd == "readme": write_pages(nbs_dir(), check=a.check)
     elif a.cmd == "report":
         from oodgen.report import report

@@ -4,7 +4,8 @@
 
 # %% ../nbs/90_runs.ipynb #7ef3b862
 from __future__ import annotations
-import contextlib, datetime, fcntl, hashlib, itertools, json, os, re, shutil, subprocess, sys, time
+import contextlib, datetime, fcntl, functools, hashlib, itertools, json, os, re, shutil, subprocess, sys, time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,34 +15,126 @@ from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, chec
                          unit_name)
 
 # %% auto #0
-__all__ = ['STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'RESULT_NEUTRAL', 'RUN_RECORDS',
-           'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'stage_notebooks', 'stage_short_name', 'find_stage', 'BoolWord',
-           'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words', 'check_values', 'default_run_name',
-           'absolute_paths', 'module_namespace', 'experiment_notebook', 'params_conflict', 'check_run_name',
-           'temp_files_in', 'kernel_manager_logging_to', 'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir',
-           'release_run_dir', 'prepare_run_dir', 'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps',
-           'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process',
-           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
+__all__ = ['PIPELINE_ROLES', 'STAGES', 'STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED',
+           'RESULT_NEUTRAL', 'RUN_RECORDS', 'PROFILE_ENV', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'StageParam',
+           'parse_parameters_cell', 'Stage', 'read_stage', 'StageRegistry', 'stage_short_name', 'stage_notebooks',
+           'find_stage', 'BoolWord', 'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words',
+           'check_values', 'default_run_name', 'absolute_paths', 'module_namespace', 'experiment_notebook',
+           'params_conflict', 'check_run_name', 'temp_files_in', 'kernel_manager_logging_to', 'run_stage', 'run_folder',
+           'is_run_folder', 'lock_run_dir', 'release_run_dir', 'prepare_run_dir', 'run_profile', 'apply_profile',
+           'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job',
+           'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points',
+           'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
     "A user-facing error: printed as one line, exit status 2."
 
-def nbs_dir() -> Path:
-    "The folder holding the stage notebooks."
-    cands = [os.environ.get("OODGEN_NBS"), Path(__file__).resolve().parents[1]/"nbs" if "__file__" in globals() else None,
-             Path.cwd()/"nbs", Path.cwd()]
-    for c in cands:
-        if c and (Path(c)/"00_core.ipynb").exists(): return Path(c).resolve()
-    raise CLIError("cannot find the stage notebooks (nbs/); run from an oodgen checkout or set OODGEN_NBS")
+def _stage_folder(c) -> bool: return bool(c) and any(Path(c).glob("[0-9]*.ipynb"))
 
-def stage_notebooks(nbs: Path | None = None) -> dict[str, Path]:
-    "Stage name -> notebook: notebooks with a `parameters` cell."
-    out = {}
-    for p in sorted((nbs or nbs_dir()).glob("[0-9]*.ipynb")):
-        nb = json.loads(p.read_text(encoding="utf-8"))
-        if any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"]): out[p.stem] = p
-    return out
+def nbs_dir() -> Path:
+    "The folder holding the stage notebooks: `$OODGEN_NBS`, the checkout's `nbs/` (editable install), the notebooks shipped in the package (`oodgen/stages/`), else `./nbs`."
+    here = Path(__file__).resolve().parent if "__file__" in globals() else None
+    cands = [os.environ.get("OODGEN_NBS"), here and here.parent/"nbs", here and here/"stages", Path.cwd()/"nbs", Path.cwd()]
+    for c in cands:
+        if _stage_folder(c): return Path(c).resolve()
+    raise CLIError("cannot find the stage notebooks (nbs/ of a checkout, or oodgen/stages/ of an installed package); "
+                   "reinstall oodgen or set OODGEN_NBS to a folder of stage notebooks")
+
+# %% ../nbs/90_runs.ipynb #068155a2
+@dataclass(frozen=True)
+class StageParam:
+    "One parameter of a stage: its `default` (from the `parameters` cell), `meaning` (the line's comment) and `rule` (`PARAMETER_RULES`)."
+    name: str; default: object; meaning: str = ""
+    @property
+    def type(self) -> str:
+        "The accepted type(s), judged by the default (`ALSO_ACCEPTED` where one default cannot show them all)."
+        if self.default is None: return "any"
+        return " or ".join(t.__name__ for t in ALSO_ACCEPTED.get(self.name, (type(self.default),)))
+    def rule(self, stage: str = ""):
+        "`(check, text)` of the value's allowed range, or None (any value of the type)."
+        return PARAMETER_RULES.get(f"{stage_short_name(stage)}:{self.name}") or PARAMETER_RULES.get(self.name)
+
+_HEADER = re.compile(r"^#\s*(role|quick):\s*(.*?)\s*$")
+
+def parse_parameters_cell(src: str) -> tuple[dict, dict]:
+    "`(name -> StageParam, header)` of a `parameters` cell: defaults as literals, each line's trailing comment (and the indented comment lines under it) as its meaning; `# role: ...` / `# quick: {...}` lines at the top as the header."
+    import ast, io, tokenize
+    comments = {}
+    for t in tokenize.generate_tokens(io.StringIO(src).readline):
+        if t.type == tokenize.COMMENT: comments[t.start[0]] = (t.start[1], t.string.lstrip("#").strip())
+    lines, params, header = src.splitlines(), {}, {}
+    for no, (col, text) in comments.items():
+        if col == 0 and (m := _HEADER.match(lines[no - 1])): header[m[1]] = m[2]
+    for n in ast.parse(src).body:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)): continue
+        try: default = ast.literal_eval(n.value)
+        except ValueError: default = ast.get_source_segment(src, n.value)
+        said, no = [comments[i][1] for i in range(n.lineno, n.end_lineno + 1) if i in comments], n.end_lineno + 1
+        while no in comments and comments[no][0] > 0 and not lines[no - 1][:comments[no][0]].strip():
+            said.append(comments[no][1]); no += 1            # an indented comment line continues the meaning
+        params[n.targets[0].id] = StageParam(n.targets[0].id, default, " ".join(said))
+    return params, header
+
+# %% ../nbs/90_runs.ipynb #d2c1584f
+PIPELINE_ROLES = ("teacher", "student", "saliency")   # `oodgen pipeline`'s chain, in order; other stages run alone
+
+@dataclass(frozen=True)
+class Stage:
+    "A stage notebook as the registry knows it: `name` (short), `notebook`, one-line `help` (the notebook's summary), pipeline `role`, `params` and the `quick` profile of a Run All by hand."
+    name: str; notebook: Path; help: str; role: str; params: dict; quick_text: str = ""
+    @property
+    def defaults(self) -> dict: return {k: p.default for k, p in self.params.items()}
+    @property
+    def quick(self) -> dict:
+        "The `# quick: {...}` values of the parameters cell: what a Run All by hand uses instead of the defaults."
+        q = parse_value(self.quick_text, f"the quick profile of {self.notebook.name}") if self.quick_text else {}
+        return {k: settle_words(v, self.params[k].default if k in self.params else None, k) for k, v in q.items()}
+
+@functools.lru_cache(maxsize=None)
+def _read_stage(path: str, mtime_ns: int) -> Stage | None:
+    "The `Stage` of one notebook (None without a `parameters` cell), parsed once per version of the file."
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cell = next((c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None: return None
+    params, head = parse_parameters_cell("".join(cell["source"]))
+    title = next((l[1:].strip() for c in nb["cells"] if c["cell_type"] == "markdown"
+                  for l in "".join(c["source"]).splitlines() if l.startswith(">")), "")
+    return Stage(stage_short_name(Path(path).stem), Path(path), title.split(". ")[0].rstrip("."),
+                 head.get("role", "").split(" ")[0] or "alone", params, head.get("quick", ""))
+
+def read_stage(nb: Path) -> Stage | None:
+    "The registry entry of notebook `nb` (cached until the file changes)."
+    return _read_stage(str(nb), Path(nb).stat().st_mtime_ns)
+
+# %% ../nbs/90_runs.ipynb #58c9fc05
+class StageRegistry:
+    "`STAGES`: stage name -> `Stage`, read from the stage notebooks (`nbs_dir()`) when asked, each notebook parsed once per version. Accepts notebook stems, short names and `STAGE_ALIASES`."
+    def __init__(self, nbs: Path | None = None): self.nbs = nbs
+    def by_stem(self) -> dict[str, Stage]:
+        "Notebook stem -> `Stage`, in notebook order."
+        out = {}
+        for p in sorted((self.nbs or nbs_dir()).glob("[0-9]*.ipynb")):
+            if (s := read_stage(p)) is not None: out[p.stem] = s
+        return out
+    def __iter__(self): return iter(s.name for s in self.by_stem().values())
+    def __len__(self): return len(self.by_stem())
+    def items(self): return [(s.name, s) for s in self.by_stem().values()]
+    def __getitem__(self, stage: str) -> Stage:
+        stems = self.by_stem(); stage = STAGE_ALIASES.get(stage, stage)
+        if stage in stems: return stems[stage]
+        hits = [s for s in stems.values() if s.name == stage]
+        if len(hits) == 1: return hits[0]
+        raise CLIError(f"unknown stage {stage!r}; stages: {', '.join(s.name for s in stems.values())} "
+                       f"(or their notebook names: {', '.join(stems)})")
+    def role(self, role: str) -> Stage:
+        "The stage that plays `role` in the pipeline (`PIPELINE_ROLES`)."
+        hits = [s for s in self.by_stem().values() if s.role == role]
+        if len(hits) != 1: raise CLIError(f"{len(hits)} stage notebooks declare '# role: {role}' (one must)")
+        return hits[0]
+    def pipeline(self) -> list[Stage]: return [self.role(r) for r in PIPELINE_ROLES]
+
+STAGES = StageRegistry()
 
 STAGE_ALIASES = {"stage1": "23_train.contrastive", "stage2": "24_train.distill", "gradcam": "31_eval.stability",
                  "shifts": "03_data.corruptions",
@@ -53,15 +146,13 @@ def stage_short_name(stem: str) -> str:
     "`24_train.distill` -> `distill`: the notebook name without its number and layer."
     return stem.split("_", 1)[-1].rsplit(".", 1)[-1]
 
+def stage_notebooks(nbs: Path | None = None) -> dict[str, Path]:
+    "Notebook stem -> notebook of every stage (notebooks with a `parameters` cell)."
+    return {k: s.notebook for k, s in StageRegistry(nbs).by_stem().items()}
+
 def find_stage(stage: str, nbs: Path | None = None) -> Path:
     "The notebook of `stage`: its file stem (`40_benchmark`), short name (`benchmark`) or an alias (`gradcam`, `30_benchmark`)."
-    stages = stage_notebooks(nbs)
-    stage = STAGE_ALIASES.get(stage, stage)
-    if stage in stages: return stages[stage]
-    hits = [p for s, p in stages.items() if stage_short_name(s) == stage]
-    if len(hits) == 1: return hits[0]
-    raise CLIError(f"unknown stage {stage!r}; stages: {', '.join(stage_short_name(s) for s in stages)} "
-                   f"(or their notebook names: {', '.join(stages)})")
+    return StageRegistry(nbs)[stage].notebook
 
 # %% ../nbs/90_runs.ipynb #bd5e76a0
 class BoolWord(str):
@@ -137,15 +228,10 @@ def parse_value(v: str, what: str = "parameter value", file: bool = False):
 
 
 # %% ../nbs/90_runs.ipynb #ece00b17
-def _literal(src: str):
-    import ast
-    try: return ast.literal_eval(src)
-    except (ValueError, SyntaxError): return src
-
 def notebook_parameters(nb_path: Path) -> dict:
-    "Name -> default value of a notebook's `parameters` cell (via papermill's inspector)."
-    import papermill as pm
-    return {k: _literal(v["default"]) for k, v in pm.inspect_notebook(str(nb_path)).items()}
+    "Name -> default value of a notebook's `parameters` cell (its `Stage.defaults`)."
+    if (s := read_stage(nb_path)) is None: raise CLIError(f"{nb_path} has no cell tagged `parameters`: not a stage notebook")
+    return s.defaults
 
 RENAMED_PARAMETERS = {"seed": ("seeds", "a list, e.g. -p seeds '[0]'"), "test_domain": ("test_domains", "a list, e.g. -p test_domains '[rotated]'"),
                       "train_steps": ("steps", "training steps"), "student": ("backbone", "the student's backbone")}
@@ -480,6 +566,36 @@ def prepare_run_dir(run_dir: Path, overwrite: bool = False) -> Path:
     return run_dir
 
 
+# %% ../nbs/90_runs.ipynb #0b919fd0
+PROFILE_ENV = "OODGEN_PROFILE"      # quick | full: the profile of a run by hand, whoever drives the kernel
+
+def _driven_from(nb_name: str, ns: dict) -> bool:
+    "Is this kernel a person's Jupyter / VS Code session on the notebook `nb_name`? (papermill, nbclient and nbdev_test kernels are not)"
+    names = [os.environ.get("JPY_SESSION_NAME"), ns.get("__vsc_ipynb_file__")]   # jupyter_server's kernels; VS Code's
+    return any(n and Path(str(n)).name == nb_name for n in names)
+
+def run_profile(stage: str, ns: dict) -> str:
+    "`quick` or `full`: the values a run of `stage` by hand uses. `quick` (the stage's `# quick:` line) where a person presses Run All on the stage's own notebook in Jupyter or VS Code with `out_dir` at its default; `full` (the `parameters` cell as it stands) under `oodgen run`, the pipeline, papermill, tests, or with `profile = \"full\"` in the notebook or `$OODGEN_PROFILE=full`. `$OODGEN_PROFILE=quick` asks for quick in any kernel run by hand."
+    from oodgen.core import HEADLESS_ENV
+    st = STAGES[stage]
+    if os.environ.get(HEADLESS_ENV, "0") not in ("", "0", "false", "False") or not st.quick: return "full"
+    choice = ns.get("profile") or os.environ.get(PROFILE_ENV) or ""
+    if choice not in ("", "quick", "full"):
+        raise ValueError(f"profile {choice!r} is neither 'quick' (about a minute, Run All's default) nor 'full' (the parameters cell as it stands)")
+    if choice or ns.get("out_dir") != st.defaults["out_dir"]: return choice or "full"
+    return "quick" if _driven_from(st.notebook.name, ns) else "full"
+
+def apply_profile(stage: str, ns: dict) -> dict:
+    "Put the quick profile's values into `ns` where `run_profile` says so, for the parameters still at their defaults (what the person set wins); returns what changed."
+    if run_profile(stage, ns) != "quick": return {}
+    st = STAGES[stage]
+    changed = {k: v for k, v in st.quick.items() if ns.get(k) == st.defaults[k] and v != st.defaults[k]}
+    if changed:
+        ns.update(changed)
+        print(f"quick profile (Run All, about a minute): {', '.join(f'{k}={v!r}' for k, v in changed.items())}; "
+              f"for the full embedded default set profile = \"full\" in a cell above (or OODGEN_PROFILE=full) and run again", flush=True)
+    return changed
+
 # %% ../nbs/90_runs.ipynb #8f504124
 import hashlib
 
@@ -499,12 +615,13 @@ def params_hash(params: dict) -> str:
     return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
 
 def interactive_run_dir(stage: str, ns: dict) -> str:
-    "The run folder of `stage` run by hand; `ns` holds its parameters (the notebook's `globals()`). `out_dir` at its default (`runs/<stage>-interactive`) becomes `<repo>/runs/<stage>-interactive-<params_hash>` (`$OODGEN_RUNS` for `<repo>/runs`); any other `out_dir` (`oodgen run` sets one) is kept. Writes `params.json`; a folder holding a run made with other parameters is refused (ValueError)."
+    "The run folder of `stage` run by hand; `ns` holds its parameters (the notebook's `globals()`; a Run All in Jupyter gets the quick profile there, `apply_profile`). `out_dir` at its default (`runs/<stage>-interactive`) becomes `<repo>/runs/<stage>-interactive-<params_hash>` (`$OODGEN_RUNS` for `<repo>/runs`); any other `out_dir` (`oodgen run` sets one) is kept. Writes `params.json`; a folder holding a run made with other parameters is refused (ValueError)."
     from oodgen.core import is_main_process
     defaults = notebook_parameters(find_stage(stage))
     if missing := [k for k in defaults if k not in ns]:
         raise ValueError(f"interactive_run_dir({stage!r}, ...) needs every parameter of the stage; missing: {missing} "
                          f"(pass the notebook's globals() after its parameters cell)")
+    apply_profile(stage, ns)                             # Run All in Jupyter: the stage's quick profile
     params = {k: ns[k] for k in defaults}
     own = params["out_dir"] == defaults["out_dir"]       # else a chosen folder (oodgen run's has its params.json already)
     if own:
@@ -527,7 +644,7 @@ def interactive_run_dir(stage: str, ns: dict) -> str:
 PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "teacher_vs_student.md", "stability_blur_mse.md")  # printed at the end
 
 def pipeline_steps(params: dict) -> list:
-    "Steps `(stage, run name, {parameter: fn(done folders, pipeline root)})` of the journal's chain on `params['dataset']`; a list of steps is a group that may run at once."
+    "Steps `(stage, run name, {parameter: fn(done folders, pipeline root)})` of the journal's chain on `params['dataset']`: the stages of `PIPELINE_ROLES` in `STAGES`; a list of steps is a group that may run at once."
     from oodgen.data.domains import dataset_domains
     domains = dataset_domains(params.get("dataset", "digits_dg"), params.get("data_root"))
     td = params.get("test_domains", "all")
@@ -535,11 +652,11 @@ def pipeline_steps(params: dict) -> list:
     gd = "rotated" if "rotated" in domains else domains[0]        # the held-out domain Grad-CAM looks at
     seed = (params.get("seeds") or [0])[0]
     teacher = params.get("teacher", "")
-    steps = [] if teacher else [[("23_train.contrastive", stage1_dir("", d).name, {"test_domains": lambda done, root, d=d: [d]})
-                                 for d in domains]]
-    steps.append(("24_train.distill", "distill", {"teacher": lambda done, root: teacher or str(root)}))
+    t, s, g = (st.notebook.stem for st in STAGES.pipeline())       # teacher, student, saliency
+    steps = [] if teacher else [[(t, stage1_dir("", d).name, {"test_domains": lambda done, root, d=d: [d]}) for d in domains]]
+    steps.append((s, "distill", {"teacher": lambda done, root: teacher or str(root)}))
     ck = lambda alg: (lambda done, root: str(done["distill"]/"checkpoints"/f"{unit_name(alg, gd, 0, seed)}.pt"))
-    steps.append(("31_eval.stability", "gradcam", {
+    steps.append((g, "gradcam", {
         "test_domains": lambda done, root: [gd], "erm_checkpoint": ck("ERM"), "student_checkpoint": ck("RISE"),
         "teacher_checkpoint": lambda done, root: "" if teacher else str(best_checkpoint(stage1_dir(root, gd)))}))
     return steps
@@ -610,7 +727,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
     known = {k: v for st in stages for k, v in notebook_parameters(find_stage(st)).items()}
     what = "pipeline (" + ", ".join(sorted(stage_short_name(s) for s in stages)) + ")"
     check_parameters(params, known, what); params = check_values(params, known, what)
-    if "31_eval.stability" in stages:
+    if STAGES.role("saliency").notebook.stem in stages:
         from oodgen.eval.stability import check_pipeline_cams   # a combination the Grad-CAM stage, at the end, cannot explain
         try: check_pipeline_cams(params)
         except ValueError as e: raise CLIError(str(e)) from None
