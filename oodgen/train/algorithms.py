@@ -454,7 +454,11 @@ class MIRO(ERM):
     HPARAMS = {"ld": (0.1, lambda r: float(r.choice([0.001, 0.01, 0.1, 1.0]))), "lr_mult": (10.0, None)}
     def __init__(self, num_classes, hparams=None, num_domains=1):
         super().__init__(num_classes, hparams, num_domains)
-        self.pre_featurizer = copy.deepcopy(self.featurizer).requires_grad_(False).eval()   # the oracle, as it starts
+        self.pre_featurizer = copy.deepcopy(self.featurizer).requires_grad_(False)   # the oracle: the network as it starts
+        # it normalises as the network does (batch statistics in training: the same function at step 0, as the reference's
+        # two BatchNorm-frozen ResNets) and never moves its statistics (momentum 0)
+        for m in self.pre_featurizer.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm): m.momentum = 0.0
         self.layers = miro_layers(self.featurizer)
         with torch.no_grad(): _, pre = layer_outputs(self.pre_featurizer, self.layers, torch.zeros(2, 3, 64, 64))
         self.mean_encoders = nn.ModuleList([MeanEncoder() for _ in pre])
@@ -466,8 +470,6 @@ class MIRO(ERM):
         groups = [{"params": self.network.parameters()}, {"params": self.mean_encoders.parameters(), **enc},
                   {"params": self.var_encoders.parameters(), **enc}]
         return torch.optim.Adam(groups, lr=h["lr"], weight_decay=h["weight_decay"])
-    def train(self, mode: bool = True):
-        super().train(mode); self.pre_featurizer.eval(); return self      # frozen: BatchNorm statistics too
     def update(self, minibatches):
         x, y = pooled(minibatches)
         feat, inter = layer_outputs(self.featurizer, self.layers, x)
