@@ -177,6 +177,7 @@ def freeze_featurizer(alg: Algorithm):
 
 # %% ../nbs/45_augstudy.ipynb #49dadcd6
 AUGMENTATIONS = {"none": ("ERM", {}), "augmix": ("ERM_AugMix", {}), "cutout": ("ERM_Cutout", {}),
+                 "gaussian_patch": ("ERM_GaussianPatch", {}),
                  "cutmix": ("ERM_CutMix", {}), "mixup": ("ERM_Mixup", {}),
                  **{p: ("ERM_Online", {"policy": p}) for p in ("rotate", "crop", "flip", "color")},
                  "online": ("ERM_Online", {"policy": "rotate+crop+color"}),

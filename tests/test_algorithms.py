@@ -175,7 +175,8 @@ def test_registered_with_domainbed_defaults():
                 "vrex_penalty_anneal_iters": 500}, "Mixup": {"mixup_alpha": 0.2}, "GroupDRO": {"groupdro_eta": 1e-2},
                 "MMD": {"mmd_gamma": 1.0}, "CORAL": {"mmd_gamma": 1.0}, "MLDG": {"mldg_beta": 1.0, "n_meta_test": 2},
                 "SagNet": {"sag_w_adv": 0.1}, "DANN": {"lambda": 1.0, "d_steps_per_g_step": 1, "grad_penalty": 0.0,
-                "beta1": 0.5, "mlp_width": 256, "mlp_depth": 3, "lr_d": 1e-3, "lr_g": 1e-3}}
+                "beta1": 0.5, "mlp_width": 256, "mlp_depth": 3, "lr_d": 1e-3, "lr_g": 1e-3},
+                "MIRO": {"ld": 0.1, "lr_mult": 10.0}}          # MIRO: kakaobrain/miro config.yaml
     for name, d in defaults.items():
         hp = hparams_of(name); assert {k: hp[k] for k in d} == d, name
         assert hparams_of(name, seed=1) != hp and hparams_of(name, seed=1) == hparams_of(name, seed=1)
@@ -184,7 +185,7 @@ def test_registered_with_domainbed_defaults():
 # --- every algorithm through the benchmark runner --------------------------------------------------------------------
 
 SMOKE = ["ERM", "ERM_ClassBalanced", "ERM_AugMix", "IRM", "VREx", "CORAL", "MMD", "GroupDRO", "Mixup", "DANN", "CDANN",
-         "SagNet", "MLDG", "SWAD", "ERM_SMA", "EoA"]
+         "SagNet", "MLDG", "MIRO", "SWAD", "ERM_SMA", "EoA"]
 
 def _children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN); return r.ru_utime + r.ru_stime
@@ -205,7 +206,7 @@ def test_every_algorithm_through_oodgen_run(tmp_path):
     assert swad["swad_converged"] in (True, False) and 1 <= swad["swad_start"] <= swad["swad_end"] <= 3
     assert json.loads((d/"reports"/"EoA_rotated_trial0_seed0.json").read_text())["train_end"] == {"sma_steps": 2, "members": 2}
     assert set(m[m.split == "train_end"].metric) >= {"swad_start", "swad_end", "sma_steps"}
-    for name in ["SWAD", "EoA", "DANN", "GroupDRO"]:             # checkpoints reload (DANN: discriminator sized by domains)
+    for name in ["SWAD", "EoA", "DANN", "GroupDRO", "MIRO"]:     # checkpoints reload (DANN: discriminator sized by domains)
         alg = load_algorithm(d/"checkpoints"/f"{name}_rotated_trial0_seed0.pt")
         assert alg.predict(torch.rand(2, 3, 32, 32)).shape == (2, 10)
 
@@ -218,3 +219,54 @@ def test_erm_seeded_determinism(tmp_path):
     ds = DigitsDG()
     a, b = train_unit(ds, job, **kw), train_unit(ds, job, **kw)
     assert a["records"] == b["records"] and a["report"]["result"]["y_pred"] == b["report"]["result"]["y_pred"]
+
+# --- MIRO: kakaobrain/miro `domainbed/algorithms/miro.py`, ported as written there ----------------------------------
+
+class MiroMeanEncoder(torch.nn.Module):
+    def __init__(self, shape): super().__init__(); self.shape = shape
+    def forward(self, x): return x
+
+class MiroVarianceEncoder(torch.nn.Module):
+    def __init__(self, shape, init=0.1, channelwise=True, eps=1e-5):
+        super().__init__(); self.shape = shape; self.eps = eps
+        init = (torch.as_tensor(init - eps).exp() - 1.0).log()
+        b_shape = shape
+        if channelwise:
+            if len(shape) == 4: b_shape = (1, shape[1], 1, 1)
+            elif len(shape) == 3: b_shape = (1, 1, shape[2])
+            else: raise ValueError()
+        self.b = torch.nn.Parameter(torch.full(b_shape, init))
+    def forward(self, x): return F.softplus(self.b) + self.eps
+
+def miro_loss(logit, all_y, inter_feats, pre_feats, mean_encoders, var_encoders, ld):
+    loss = F.cross_entropy(logit, all_y)
+    reg_loss = 0.
+    for f, pre_f, mean_enc, var_enc in zip(inter_feats, pre_feats, mean_encoders, var_encoders):
+        mean = mean_enc(f)
+        var = var_enc(f)
+        vlb = (mean - pre_f).pow(2).div(var) + var.log()
+        reg_loss += vlb.mean() / 2.
+    loss += reg_loss * ld
+    return loss, reg_loss
+
+def test_miro_loss_is_the_references():
+    "Same features, same encoder parameters (trained a few steps, so the variances differ per channel): same loss."
+    from oodgen.train.algorithms import layer_outputs
+    alg = build_algorithm("MIRO", 10, {"ld": 0.3}, seed=0, num_domains=3)
+    for s in range(3): alg.update(_minibatches(seed=s))               # moves the network and the variance encoders
+    shapes = [tuple(v.b.shape) for v in alg.var_encoders]
+    ref_var = [MiroVarianceEncoder((2, c[1], 4, 4)) for c in shapes]
+    from oodgen.train.algorithms import VarianceEncoder
+    for shape in [(2, 16, 4, 4), (3, 64, 1, 1)]:                       # same initial parameters
+        torch.testing.assert_close(VarianceEncoder(shape).b.data, MiroVarianceEncoder(shape).b.data)
+    for ours, theirs in zip(alg.var_encoders, ref_var): theirs.b.data.copy_(ours.b.data)
+    assert any(v.b.std() > 0 for v in alg.var_encoders)
+    mbs = _minibatches(seed=7); x, y = pooled(mbs)
+    alg.train(); net_state = copy.deepcopy(alg.state_dict())
+    with torch.no_grad():
+        feat, inter = layer_outputs(alg.featurizer, alg.layers, x)
+        _, pre = layer_outputs(alg.pre_featurizer, alg.layers, x)
+        loss, reg = miro_loss(alg.classifier(feat), y, inter, pre, [MiroMeanEncoder(None)] * len(inter), ref_var, 0.3)
+    alg.load_state_dict(net_state)                                    # BatchNorm statistics as before that forward
+    out = alg.update(mbs)
+    assert abs(out["reg_loss"] - reg.item()) < 1e-5 and abs(out["loss"] - loss.item()) < 1e-5, (out, loss, reg)

@@ -247,6 +247,21 @@ def test_stage_runs_the_stable_diffusion_path_on_a_tiny_local_checkpoint(tmp_pat
     assert (run/"figures"/"error_vs_timestep.png").exists()
 
 
+def test_stage_rows_per_weighting_and_target_through_the_vae(tmp_path):
+    "weighting / target lists give one row each (seed 002's exp(-7t/T), the x0 error decoded by the checkpoint's VAE)."
+    from oodgen.runs import run_stage
+    sd = make_tiny_sd(tmp_path/"tiny-sd")
+    params = {k: v for k, v in TINY.items() if k not in ("steps", "widths", "embed_dim", "train_batch_size")}
+    run = run_stage("diffusion", {**params, "model": str(sd), "limit": 4, "schedules": ["topk"], "weighting": ["uniform", "exp7"],
+                                  "target": ["noise", "x0"], "n_figure_images": 1}, name="variants", out=tmp_path, progress=False)
+    res = pd.read_csv(run/"diffusion_results.csv", index_col=0)
+    assert list(res.index) == ["topk / uniform / noise", "topk / uniform / x0", "topk / exp7 / noise", "topk / exp7 / x0"]
+    assert (res["images"] == 4).all() and (res["timesteps/image"] == 8).all()
+    m = pd.read_json(run/"metrics.jsonl", lines=True); acc = m[m.metric == "acc"]
+    assert set(zip(acc.weighting, acc.target)) == {("uniform", "noise"), ("uniform", "x0"), ("exp7", "noise"), ("exp7", "x0")}
+    assert set(acc.schedule) == {"topk"}
+
+
 @pytest.mark.slow   # a kernel start (~10 s) for one error message: outside the 45 s budget of this file; passes (OODGEN_SLOW=1)
 def test_bad_schedule_is_refused_before_any_training(tmp_path):
     from oodgen.runs import CLIError, run_stage

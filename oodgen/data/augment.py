@@ -13,7 +13,7 @@ from .domains import dataset_targets
 from .imageops import _item_seed
 
 # %% auto #0
-__all__ = ['POLICY_OPS', 'augmix_jsd_loss', 'augmix', 'AugMixDataset', 'augmix_batch', 'cutout', 'mix_batch',
+__all__ = ['POLICY_OPS', 'augmix_jsd_loss', 'augmix', 'AugMixDataset', 'augmix_batch', 'cutout', 'gaussian_patch', 'mix_batch',
            'soft_cross_entropy', 'online_policy', 'augment_batch', 'offline_augmented']
 
 # %% ../../nbs/04_data.augment.ipynb #c15f5c45
@@ -65,6 +65,20 @@ def cutout(x: torch.Tensor, length: int = 8, fill: float = 0.5, generator: torch
     r, c = torch.arange(H, device=x.device)[None, :, None], torch.arange(W, device=x.device)[None, None, :]
     inside = (r >= cy - length // 2) & (r < cy + length // 2) & (c >= cx - length // 2) & (c < cx + length // 2)
     return torch.where(inside[:, None], torch.as_tensor(fill, dtype=x.dtype, device=x.device), x)
+
+# %% ../../nbs/04_data.augment.ipynb #8632472f
+def gaussian_patch(x: torch.Tensor, size: int = 8, sigma: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+    "Add N(0, `sigma`^2) noise inside one `size`-square per image (B, C, H, W) at a uniform position inside it; clamped to [0, 1]."
+    B, C, H, W = x.shape
+    if not 0 < size <= min(H, W): raise ValueError(f"a {size}x{size} Gaussian patch does not fit {H}x{W} images; pick 1..{min(H, W)}")
+    r = torch.randint(0, H - size + 1, (B,), generator=generator)
+    c = torch.randint(0, W - size + 1, (B,), generator=generator)
+    noise = (torch.randn(B, C, size, size, generator=generator) * sigma).to(x)
+    rows, cols = (r[:, None] + torch.arange(size)).to(x.device), (c[:, None] + torch.arange(size)).to(x.device)
+    b = torch.arange(B, device=x.device)[:, None, None]
+    out = x.clone()        # advanced indices (batch, rows, cols) around the channel slice: the patch as (B, size, size, C)
+    out[b, :, rows[:, :, None], cols[:, None, :]] = (x[b, :, rows[:, :, None], cols[:, None, :]] + noise.permute(0, 2, 3, 1)).clamp(0, 1)
+    return out
 
 # %% ../../nbs/04_data.augment.ipynb #c9bf68a9
 def mix_batch(x: torch.Tensor, y: torch.Tensor, num_classes: int, kind: str = "cutmix", alpha: float = 1.0,
