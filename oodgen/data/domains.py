@@ -640,7 +640,7 @@ def wilds_official_splits(self: WildsDataset, test_domains: Sequence[str | int],
     for d in train:
         where = self.row_split[np.asarray(self[d].indices)]
         ins[d], outs[d] = (Subset(self[d], np.flatnonzero(where == s).tolist()) for s in ("train", self.spec.out_split))
-    for d in test: ins[d], outs[d] = Subset(self[d], list(range(len(self[d])))), Subset(self[d], [])
+    for d in test: ins[d] = outs[d] = Subset(self[d], list(range(len(self[d]))))   # whole: WILDS scores the whole split
     return DomainSplits(train + test, test, ins, outs)
 
 # %% ../../nbs/01_data.domains.ipynb #9fd5903c
