@@ -314,7 +314,7 @@ def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).ex
 
 def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
                 skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
-    "A dataset by name (`digits_dg`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
+    "A dataset by name (`digits_dg`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`; the WILDS, NICO and ImageNet-shift sets below; `sorted(DATASETS)` lists all) or a DomainBed-layout folder; images from files are resized to `image_size`."
     folder = _is_folder(name)
     if not folder and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
         raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
