@@ -532,7 +532,7 @@ class WildsSpec:
     size: str
 
 WILDS_SETS = {s.name: s for s in [
-    WildsSpec("waterbirds", "background", "val", ("test",), "about 0.5 GB"),
+    WildsSpec("waterbirds", "background", "val", ("test",), "size not published; 11,788 images"),
     WildsSpec("camelyon17", "hospital", "id_val", ("val", "test"), "10.7 GB"),
     WildsSpec("iwildcam", "location", "id_val", ("val", "test", "id_test"), "12.0 GB"),
     WildsSpec("fmow", "region", "id_val", ("val", "test", "id_test"), "53.9 GB")]}
