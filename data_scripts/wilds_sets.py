@@ -5,7 +5,7 @@
 
 Needs `pip install wilds` (the package and its dependencies ogb, outdated, littleutils, pytz: about 5 MB). Sizes of
 the archives (WILDS 2.0's `compressed_size`): Camelyon17 v1.0 10.7 GB, iWildCam v2.0 12.0 GB, FMoW v1.1 53.9 GB;
-Waterbirds v1.0 (not given by WILDS) about 0.5 GB. The archives come from the WILDS CodaLab worksheets; WILDS
+Waterbirds v1.0: no size given (11,788 images). The archives come from the WILDS CodaLab worksheets; WILDS
 publishes no checksums and checks none, so this script checks that each copy then loads (`download=False`) and
 records its number of rows in <set>_v<version>/.oodgen_done. Licences: Waterbirds is built from CUB-200-2011 and
 Places (research use); Camelyon17 CC0; iWildCam: the iWildCam 2020 competition's terms (CDLA-permissive); FMoW:

@@ -314,7 +314,7 @@ def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).ex
 
 def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
                 skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
-    "A dataset by name (`digits_dg`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`) or a DomainBed-layout folder; images from files are resized to `image_size`."
+    "A dataset by name (`digits_dg`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`; the WILDS, NICO and ImageNet-shift sets below; `sorted(DATASETS)` lists all) or a DomainBed-layout folder; images from files are resized to `image_size`."
     folder = _is_folder(name)
     if not folder and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
         raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
@@ -532,7 +532,7 @@ class WildsSpec:
     size: str
 
 WILDS_SETS = {s.name: s for s in [
-    WildsSpec("waterbirds", "background", "val", ("test",), "about 0.5 GB"),
+    WildsSpec("waterbirds", "background", "val", ("test",), "size not published; 11,788 images"),
     WildsSpec("camelyon17", "hospital", "id_val", ("val", "test"), "10.7 GB"),
     WildsSpec("iwildcam", "location", "id_val", ("val", "test", "id_test"), "12.0 GB"),
     WildsSpec("fmow", "region", "id_val", ("val", "test", "id_test"), "53.9 GB")]}
@@ -640,7 +640,7 @@ def wilds_official_splits(self: WildsDataset, test_domains: Sequence[str | int],
     for d in train:
         where = self.row_split[np.asarray(self[d].indices)]
         ins[d], outs[d] = (Subset(self[d], np.flatnonzero(where == s).tolist()) for s in ("train", self.spec.out_split))
-    for d in test: ins[d], outs[d] = Subset(self[d], list(range(len(self[d])))), Subset(self[d], [])
+    for d in test: ins[d] = outs[d] = Subset(self[d], list(range(len(self[d]))))   # whole: WILDS scores the whole split
     return DomainSplits(train + test, test, ins, outs)
 
 # %% ../../nbs/01_data.domains.ipynb #9fd5903c
