@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.transforms import functional as TF
 
+from .core import require
 from .data.imageops import canny, hsv_to_rgb, rgb_to_gray
 from .eval.outputs import model_outputs
 from .eval.saliency import get_layer
@@ -289,7 +290,7 @@ def embed_2d(features, method: str = "tsne", seed: int = 0) -> np.ndarray:
     if method == "tsne":
         from sklearn.manifold import TSNE
         return TSNE(2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed).fit_transform(f)
-    import umap
+    umap = require("umap", "embed_2d(method='umap')")
     return umap.UMAP(n_neighbors=min(15, n - 1), random_state=seed, n_jobs=1).fit_transform(f)
 
 def class_separation(features, labels, seed: int = 0) -> dict:
