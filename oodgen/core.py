@@ -17,7 +17,7 @@ __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STA
            'disk_full_error', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta',
            'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'MissingExtraError', 'require',
            'silence_loading_bars', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel',
-           'committed_bytes', 'RunRecord', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name',
+           'committed_bytes', 'RunRecord', 'read_records', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name',
            'table_markdown', 'save_table', 'show_table', 'check_launcher', 'check_launcher_args', 'cluster_executor',
            'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
@@ -454,9 +454,8 @@ def _drop_torn_tail(path: Path):
                   f"killed while writing it)")
     with atomic_path(path) as tmp: Path(tmp).write_bytes(keep)
 
-def read_metrics(path: str | os.PathLike):
-    "Read a `metrics.jsonl` (or a run folder holding one) into a DataFrame; a torn line is skipped with a warning."
-    import pandas as pd
+def read_records(path: str | os.PathLike) -> list[dict]:
+    "The records of a `metrics.jsonl` (or a run folder holding one), each as written; a torn line is skipped with a warning."
     path = Path(path); path = path/"metrics.jsonl" if path.is_dir() else path
     if not path.exists(): raise FileNotFoundError(f"no metrics file at {path}; is this a run folder?")
     rows = []
@@ -464,7 +463,12 @@ def read_metrics(path: str | os.PathLike):
         if not l.strip(): continue
         try: rows.append(json.loads(l))
         except json.JSONDecodeError: warnings.warn(f"{path}, line {n}: not a JSON record (a torn write?); skipped")
-    return pd.DataFrame(rows)
+    return rows
+
+def read_metrics(path: str | os.PathLike):
+    "`read_records` as a DataFrame (a tag a record lacks is NaN there)."
+    import pandas as pd
+    return pd.DataFrame(read_records(path))
 
 # %% ../nbs/00_core.ipynb #0ee1d8f8
 def stage1_dir(root: str | os.PathLike, test_domain: str) -> Path:
