@@ -17,9 +17,9 @@ __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STA
            'disk_full_error', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta',
            'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'MissingExtraError', 'require',
            'silence_loading_bars', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel',
-           'committed_bytes', 'RunRecord', 'read_records', 'read_metrics', 'stage1_dir', 'best_checkpoint', 'unit_name',
-           'table_markdown', 'save_table', 'show_table', 'check_launcher', 'check_launcher_args', 'cluster_executor',
-           'LaunchedCall', 'JobArray', 'LaunchedFuture']
+           'committed_bytes', 'RunRecord', 'read_records', 'read_metrics', 'progress_bar', 'stage1_dir',
+           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
+           'check_launcher_args', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
 PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default",   # torch's own kernels: the unvectorised build
@@ -469,6 +469,14 @@ def read_metrics(path: str | os.PathLike):
     "`read_records` as a DataFrame (a tag a record lacks is NaN there)."
     import pandas as pd
     return pd.DataFrame(read_records(path))
+
+# %% ../nbs/00_core.ipynb #ebed41c4
+def progress_bar(iterable=None, # what to iterate over (or None, with `total=`)
+                 **kwargs):     # tqdm's own: desc, total, leave, disable, mininterval, ...
+    "A tqdm bar: the widget in an interactive Jupyter kernel, else text on stderr (a headless run's log shows it)."
+    if in_interactive_kernel(): from tqdm.auto import tqdm
+    else: from tqdm.std import tqdm
+    return tqdm(iterable, **kwargs)
 
 # %% ../nbs/00_core.ipynb #0ee1d8f8
 def stage1_dir(root: str | os.PathLike, test_domain: str) -> Path:

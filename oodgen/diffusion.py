@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy.stats import ttest_rel
 
-from .core import require
+from .core import progress_bar, require
 
 # %% auto #0
 __all__ = ['LOSSES', 'WEIGHTINGS', 'SCHEDULES', 'add_noise', 'noise_error', 'timestep_weights', 'timestep_grid', 'topk_rounds',
@@ -221,7 +221,7 @@ def train_denoiser(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     warm = max(1, steps // 20)              # linear warm-up, then cosine decay
     sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + np.cos(np.pi * s / steps)))
     losses = []; model.train()
-    for step in range(steps):
+    for step in progress_bar(range(steps), desc="denoiser", leave=False):
         i = torch.randint(0, len(images), (batch_size,), generator=g)
         t = torch.randint(0, len(alphas_cumprod), (batch_size,), generator=g)
         eps = torch.randn(images[i].shape, generator=g)

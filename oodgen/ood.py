@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from torch.utils.data import Dataset
 
-from .core import Registry, require, save_checkpoint, load_checkpoint
+from .core import progress_bar, Registry, require, save_checkpoint, load_checkpoint
 from .data.domains import MultiDomainDataset, TensorDomain, dataset_targets
 from .eval.outputs import ModelOutputs, _feature_layer, _module_of, evaluating, model_outputs
 
@@ -520,7 +520,7 @@ def train_wild(network: nn.Module, id_data, cov_pool: torch.Tensor, sem_pool: to
     tr.full_train_loss = tr.id_averages(id_data)[1]            # CE of the pretrained network on the ID training data
     ids, wild = infinite_loader(id_data, batch_size, generator=gen), infinite_loader(id_data, batch_size, generator=gen)
     for r in range(rounds):
-        for _ in range(steps_per_round):
+        for _ in progress_bar(range(steps_per_round), desc=f"{method} round {r + 1}/{rounds}", leave=False):
             x, y = next(ids); xw, _ = next(wild)
             w = mix_wild(xw, cov_pool, sem_pool, tr.pi1, tr.pi2, gen)
             tr.step(x.to(dev), torch.as_tensor(y).to(dev), w.to(dev))

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
-from .core import get_device, require, seed_everything
+from .core import get_device, progress_bar, require, seed_everything
 from .data.domains import DomainSplits, MultiDomainDataset, dataset_targets
 from .train.contrastive import clip_loss_masked
 from .train.distill import class_prompt_name
@@ -296,7 +296,7 @@ def finetune_classifier(clf: nn.Module, train: Dataset, steps: int = 200, lr: fl
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, min(warmup_steps, steps // 2), steps)
     losses = []
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="fine-tune", leave=False):
         clf.train()
         if bn_eval: set_bn_eval(clf)
         x, y = (t.to(device) for t in _draw(train, batch_size, gen))
@@ -425,7 +425,7 @@ def flyp_finetune(model: ImageTextModel, clf: ZeroShotClassifier, train: Dataset
     scale = nn.Parameter(torch.tensor(math.log(model.logit_scale), device=device))
     opt = torch.optim.AdamW(params + [scale], lr=lr, weight_decay=weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, min(20, steps // 2), steps)
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="FLYP", leave=False):
         clf.train(); text.train()
         x, y = _draw(train, batch_size, gen)
         tpl = torch.randint(len(templates), (len(y),), generator=gen)

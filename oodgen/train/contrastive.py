@@ -13,9 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Sampler
-from tqdm.auto import tqdm
 
-from ..core import atomic_write_text, get_device, load_checkpoint, require, RunRecord, save_checkpoint, seed_everything
+from ..core import atomic_write_text, get_device, load_checkpoint, progress_bar, require, RunRecord, save_checkpoint, seed_everything
 from ..data.captions import CaptionPairs
 from ..models.encoders import ImageFeatures, TextFeatures
 from ..models.feature_cache import compute_image_features, compute_text_features, FeatureCache, TextFeatureBank
@@ -331,7 +330,7 @@ def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) 
         loader = acc.skip_first_batches(dl, skip) if skip else dl
         loader.set_epoch(epoch); dl.set_epoch(epoch)
         model.train()
-        bar = tqdm(total=n, initial=skip, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not acc.is_local_main_process, leave=False)
+        bar = progress_bar(total=n, initial=skip, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not acc.is_local_main_process, leave=False)
         group = []
         for b, batch in enumerate(loader, start=skip):
             size = min(k, n - (b // k) * k)                       # the last group of an epoch may be short
