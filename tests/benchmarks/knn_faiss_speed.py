@@ -1,6 +1,6 @@
 """KNN OOD score vs faiss itself (issue 27: within 1.1x of faiss), on the same synthetic features.
 
-    python tests/benchmarks/knn_faiss_speed.py [--train 50000] [--n 10000] [--dim 512] [--k 50] [--threads 1] [--repeat 3]
+    python tests/benchmarks/knn_faiss_speed.py [--train 20000] [--n 5000] [--dim 512] [--k 50] [--threads 1] [--repeat 3]
 
 faiss: `faiss.normalize_L2` on the features, an exact `IndexFlatL2` built from the training bank, `search` of the test
 rows (OpenOOD's KNN). Ours: `oodgen.ood.KNN(backend=...)`: `fit` (normalise, build the index) + `score`; the torch
@@ -24,8 +24,8 @@ def best(fn, repeat: int):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=50_000, help="ID training rows in the bank")
-    ap.add_argument("--n", type=int, default=10_000, help="rows scored")
+    ap.add_argument("--train", type=int, default=20_000, help="ID training rows in the bank")
+    ap.add_argument("--n", type=int, default=5_000, help="rows scored")
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--k", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1, help="CPU threads of torch and faiss (0: their defaults)")
