@@ -26,6 +26,10 @@ statuses = ["Planning", "Pre-Alpha", "Alpha", "Beta", "Production/Stable", "Matu
 lic = licenses[cfg["license"]]
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
+# extras from `extras_<name>` keys; `all` is every extra; `dev` (what `make test` / `make demo` install) includes `all`
+extras = {k.removeprefix("extras_"): v.split() for k, v in cfg.items() if k.startswith("extras_")}
+extras["all"] = sorted({r for reqs in extras.values() for r in reqs})
+extras["dev"] = dev_requirements + extras["all"]
 readme = Path(__file__).parent / "README.md"
 
 setuptools.setup(
@@ -51,7 +55,7 @@ setuptools.setup(
     package_data={"oodgen": ["assets/*", "assets/frost/*"]},
     python_requires=f">={cfg['min_python']}",
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require=extras,
     entry_points={
         "console_scripts": cfg["console_scripts"].split(),
         "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from .core import atomic_write_text, load_checkpoint, save_checkpoint, seed_everything, get_device
+from .core import atomic_write_text, get_device, load_checkpoint, progress_bar, save_checkpoint, seed_everything
 from .data.augment import _to_uint8
 from .data.corruptions import CIFAR_C_CORRUPTIONS, CIFAR_C_EXTRA, CIFARC, corrupt, corruption_names, MNIST_C_CORRUPTIONS, MNIST_C_RELEASED_SEVERITY, MNISTC
 from .data.digit_shifts import shift_digits, weighted_grayscale
@@ -144,7 +144,7 @@ def train_epochs(alg: Algorithm, study: CleanStudy, epochs: int, device="cpu", s
     best, step = (-1.0, None, 0), 0
     for epoch in range(1, epochs + 1):
         alg.train()
-        for _ in range(len(loader)):
+        for _ in progress_bar(range(len(loader)), desc=f"epoch {epoch}/{epochs}", leave=False):
             step += 1; ctx.step = step; losses = alg.update(next(stream)); alg.on_step_end(step, ctx)
         alg.eval(); acc = evaluate(alg.predict, study.val, dev, num_workers=num_workers)["acc"]
         for k, v in losses.items(): log(k, v, split="train", epoch=epoch)

@@ -48,7 +48,7 @@ def run_leave_one_domain_out(ds: MultiDomainDataset, run: RunRecord, algorithms:
                              hparams_seed: int = 0, loo_validation: bool = False, jobs: int = 1, launcher: str = "local",
                              launcher_args: dict | None = None) -> list[dict]:
     "Train every unit (algorithm x held-out domain x trial x seed) not finished yet; log its evaluations to `run`. Units run here (`jobs` processes) or as one cluster array job (`launcher`, logs in `<run>/jobs/`)."
-    from tqdm.auto import tqdm
+    from oodgen.core import progress_bar
     check_overrides(algorithms, hparams)
     todo = [j for j in unit_jobs(ds, algorithms, test_domains, n_hparams, seeds, loo_validation)
             if not run.is_done(j["name"])]
@@ -57,7 +57,7 @@ def run_leave_one_domain_out(ds: MultiDomainDataset, run: RunRecord, algorithms:
     with _job_runner(ds, jobs, launcher, launcher_args, run.dir/"jobs") as submit:
         futures = [submit(j, kw) for j in todo]
         # records are written in unit order whatever order the workers finish in: metrics.jsonl stays reproducible
-        for j, fut in tqdm(list(zip(todo, futures)), desc="units"):
+        for j, fut in progress_bar(list(zip(todo, futures)), desc="units"):
             done = fut.result()
             if done["report"] is not None: run.write_json(f"reports/{j['name']}.json", done["report"])
             for m, v, t in done["records"]: run.log(m, v, **j["tags"], **t)
@@ -91,7 +91,7 @@ def train_unit(ds: MultiDomainDataset, job: dict, steps: int, hparams: dict | No
     alg.prepare(splits, ds.classes)
     records = []
     evals = fit(alg, splits, steps, device=device, seed=seed, eval_every=eval_every if job["main"] else None,
-                log=lambda m, v, **t: records.append((m, v, t)), progress=False)
+                log=lambda m, v, **t: records.append((m, v, t)), desc=job["name"])
     if not job["main"]: return {"records": records, "report": None}
     held = evals[(test_domain, "in")]
     rep = classification_report(held["y_true"], held["y_pred"], ds.classes)   # full label set: macro avg = macro_f1

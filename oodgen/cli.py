@@ -8,8 +8,8 @@ import argparse, json, os, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DOC_PAGES', 'render_readme', 'render_page', 'build_parser', 'stage_help', 'list_stages', 'write_pages',
-           'refresh_doc_reports', 'main']
+__all__ = ['DOC_PAGES', 'render_readme', 'render_page', 'tensorboard_tag', 'export_tensorboard', 'add_export_parser',
+           'export_command', 'build_parser', 'stage_help', 'list_stages', 'write_pages', 'refresh_doc_reports', 'main']
 
 # %% ../nbs/91_cli.ipynb #a7322f18
 def render_readme(nb_path: Path) -> str:
@@ -31,6 +31,50 @@ def render_page(nb_path: Path, target: str) -> str:
     "A document notebook as the Markdown of `target`: links written from `nbs/` (`../docs/x`) made relative to it."
     text = render_readme(nb_path)
     return text.replace("](../docs/", "](").replace("[../docs/", "[") if target.startswith("docs/") else text
+
+# %% ../nbs/91_cli.ipynb #b14f90be
+def tensorboard_tag(rec: dict) -> str:
+    "The TensorBoard tag of a record: its metric, then its other tags (not value / step) as `k=v` sorted by name."
+    tags = ",".join(f"{k}={v}" for k, v in sorted(rec.items()) if k not in ("metric", "value", "step"))
+    return f"{rec['metric']}/{tags}" if tags else str(rec["metric"])
+
+# %% ../nbs/91_cli.ipynb #a47f40c0
+def export_tensorboard(run: str | os.PathLike, # a run folder (its metrics.jsonl), or a pipeline / sweep folder of runs
+                      ) -> Path:
+    "Write a run's records as TensorBoard scalars into `run/tensorboard/` (written again each time); returns that folder."
+    import shutil, tempfile
+    from oodgen.core import read_records, require
+    from oodgen.runs import CLIError
+    run = Path(run)
+    runs = [d for d in [run, *sorted(run.glob("*/"))] if (d/"metrics.jsonl").is_file()]
+    if not runs: raise CLIError(f"{run}: no metrics.jsonl in it or in its subfolders; is this a run folder?")
+    out = run/"tensorboard"
+    if out.exists() and any(f.is_file() and not f.name.startswith("events.out.tfevents") for f in out.rglob("*")):
+        raise CLIError(f"{out} holds files other than TensorBoard events: move them, then export again")
+    require("tensorboard", "oodgen export --tensorboard"); from torch.utils.tensorboard import SummaryWriter
+    tmp = Path(tempfile.mkdtemp(prefix=".tensorboard-", dir=run))
+    for d in runs:
+        w = SummaryWriter(str(tmp/d.relative_to(run))); when = (d/"metrics.jsonl").stat().st_mtime
+        for r in read_records(d): w.add_scalar(tensorboard_tag(r), float(r["value"]), int(r.get("step", 0)), walltime=when)
+        w.close()
+    if out.exists(): shutil.rmtree(out)
+    tmp.rename(out); return out
+
+# %% ../nbs/91_cli.ipynb #ea804209
+def add_export_parser(sub):
+    "The `export` subcommand's arguments."
+    ex = sub.add_parser("export", help="a run's records in an experiment tracker (TensorBoard event files)")
+    ex.add_argument("run", help="a run folder, or a pipeline / sweep folder of runs")
+    ex.add_argument("--tensorboard", action="store_true", help="write RUN/tensorboard/ (tensorboard --logdir RUN/tensorboard)")
+
+def export_command(a):
+    "Carry out `oodgen export`."
+    from oodgen.core import MissingExtraError
+    from oodgen.runs import CLIError
+    if not a.tensorboard: raise CLIError("oodgen export needs a format: --tensorboard")
+    try: out = export_tensorboard(a.run)
+    except MissingExtraError as e: raise CLIError(str(e)) from None     # one line, as the other command errors
+    print(f"TensorBoard event files: {out} (tensorboard --logdir {out})")
 
 # %% ../nbs/91_cli.ipynb #98c3cd81
 def _params(pairs) -> dict:
@@ -91,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("compare", help="do two runs (or pipelines) agree? if not, what differs")
     cp.add_argument("run_a"); cp.add_argument("run_b")
     cp.add_argument("--tol", type=float, default=0.0, help="largest |difference| still counted as agreeing (default 0)")
+    add_export_parser(sub)
     ap.commands = sub.choices               # name -> subcommand parser (`oodgen run STAGE --help` prints run's)
     return ap
 
@@ -181,6 +226,7 @@ def _dispatch(a):
         from oodgen.report import compare_runs
         agree, text = compare_runs(a.run_a, a.run_b, a.tol); print(text)
         if not agree: sys.exit(1)
+    elif a.cmd == "export": export_command(a)
 
 def main(argv=None):
     "Entry point of the `oodgen` console script."

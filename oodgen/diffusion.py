@@ -14,6 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy.stats import ttest_rel
 
+from .core import progress_bar, require
+
 # %% auto #0
 __all__ = ['LOSSES', 'TARGETS', 'WEIGHTINGS', 'SCHEDULES', 'add_noise', 'noise_error', 'predicted_x0', 'vae_decoder',
            'timestep_weights', 'timestep_grid', 'topk_rounds', 'coarse_to_fine', 'TopKSchedule', 'ttest_pvalues',
@@ -220,7 +222,7 @@ class ClassConditionalUNet(nn.Module):
 # %% ../nbs/46_diffusion.ipynb #b0231273
 def tiny_unet(channels: int = 3, size: int = 8, embed_dim: int = 32, widths: Sequence[int] = (32, 64)) -> nn.Module:
     "A small UNet2DConditionModel built from a config (no weights): one cross-attention level, as diffusers' own tests build."
-    from diffusers import UNet2DConditionModel
+    require("diffusers", "the tiny diffusion classifier"); from diffusers import UNet2DConditionModel
     return UNet2DConditionModel(sample_size=size, in_channels=channels, out_channels=channels, layers_per_block=1,
                                 block_out_channels=tuple(widths), down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
                                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=embed_dim,
@@ -242,7 +244,7 @@ def train_denoiser(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     warm = max(1, steps // 20)              # linear warm-up, then cosine decay
     sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + np.cos(np.pi * s / steps)))
     losses = []; model.train()
-    for step in range(steps):
+    for step in progress_bar(range(steps), desc="denoiser", leave=False):
         i = torch.randint(0, len(images), (batch_size,), generator=g)
         t = torch.randint(0, len(alphas_cumprod), (batch_size,), generator=g)
         eps = torch.randn(images[i].shape, generator=g)
@@ -274,6 +276,7 @@ def _load_part(cls, model_id: str, subfolder: str, **kw):
 
 def load_stable_diffusion(model_id: str, prompts: Sequence[str], device="cpu", fp16: bool | None = None):
     "(predictor, vae, alphas_cumprod) of a Stable Diffusion checkpoint; the predictor is conditioned on the CLIP embeddings of `prompts`."
+    require("diffusers", "Stable Diffusion"); require("transformers", "Stable Diffusion's text encoder", extra="diffusion")
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
     device = torch.device(device); fp16 = device.type == "cuda" if fp16 is None else fp16

@@ -4,7 +4,7 @@
 
 # %% ../nbs/42_ood.ipynb #ac89f0e0
 from __future__ import annotations
-import math, time
+import importlib.util, math, time
 from typing import Sequence
 
 import numpy as np
@@ -15,18 +15,19 @@ import torch.nn.functional as F
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from torch.utils.data import Dataset
 
-from .core import Registry, save_checkpoint, load_checkpoint
+from .core import progress_bar, Registry, require, save_checkpoint, load_checkpoint
 from .data.domains import MultiDomainDataset, TensorDomain, dataset_targets
 from .eval.outputs import ModelOutputs, _feature_layer, _module_of, evaluating, model_outputs
 
 # %% auto #0
 __all__ = ['OOD_SCORES', 'ASH_VARIANTS', 'LINE_DEFAULTS', 'FPR95_CONVENTIONS', 'SKIMAGE_IMAGES', 'OOD_SETS', 'IMAGE_EXTS',
            'WILD_METHODS', 'check_percentile', 'linear_head', 'OODScore', 'energy', 'MSP', 'MaxLogit', 'Energy',
-           'odin_scores', 'ODIN', 'Mahalanobis', 'ReAct', 'ash', 'ASH', 'DICE', 'KNN', 'class_importance', 'LINe',
-           'fpr95_openood', 'fpr95_classical', 'ood_metrics', 'make_score', 'fit_scores', 'score_all', 'ood_table',
-           'save_score_stats', 'Relabelled', 'check_id_classes', 'check_disjoint', 'class_split', 'skimage_patches',
-           'noise_images', 'ArrayImages', 'ood_dataset', 'mix_wild', 'alm_term', 'alm_update', 'WildTrainer',
-           'train_wild', 'stack_images', 'halves', 'evaluation_sets', 'plot_score_histograms', 'plot_roc']
+           'odin_scores', 'ODIN', 'Mahalanobis', 'ReAct', 'ash', 'ASH', 'DICE', 'faiss_knn_index', 'KNN',
+           'class_importance', 'LINe', 'fpr95_openood', 'fpr95_classical', 'ood_metrics', 'make_score', 'fit_scores',
+           'score_all', 'ood_table', 'save_score_stats', 'Relabelled', 'check_id_classes', 'check_disjoint',
+           'class_split', 'skimage_patches', 'noise_images', 'ArrayImages', 'ood_dataset', 'mix_wild', 'alm_term',
+           'alm_update', 'WildTrainer', 'train_wild', 'stack_images', 'halves', 'evaluation_sets',
+           'plot_score_histograms', 'plot_roc']
 
 # %% ../nbs/42_ood.ipynb #f940dc17
 def check_percentile(p, name: str = "percentile") -> float:
@@ -199,22 +200,37 @@ class DICE(OODScore):
     def config(self): return {"percentile": self.percentile}
 
 # %% ../nbs/42_ood.ipynb #1e6c73e5
+def faiss_knn_index(bank: torch.Tensor):
+    "An exact faiss `IndexFlatL2` holding the rows of `bank` (float32, CPU)."
+    faiss = require("faiss", "knn with backend='faiss'")
+    index = faiss.IndexFlatL2(bank.shape[1]); index.add(bank.detach().float().cpu().contiguous().numpy()); return index
+
 @OOD_SCORES.register("knn")
 class KNN(OODScore):
-    "Negative distance to the k-th nearest normalised ID training feature."
+    "Negative distance to the k-th nearest normalised ID training feature (faiss when installed, else torch)."
     needs = "features"
-    def __init__(self, k: int = 50, block: int = 1024): self.k, self.block = k, block
+    BACKENDS = ("auto", "faiss", "torch")
+    def __init__(self, k: int = 50, block: int = 1024, backend: str = "auto"):
+        if backend not in self.BACKENDS: raise ValueError(f"unknown knn backend {backend!r}; known: {', '.join(self.BACKENDS)}")
+        self.k, self.block, self.backend, self.index = k, block, backend, None
     def fit(self, train=None, head=None, model=None):
         self._check(train); self.model = model; self.fit_stats(train); return self
     def fit_stats(self, train):
         if self.k < 1 or self.k > len(train.features):
             raise ValueError(f"knn needs 1 <= k <= the number of ID training rows ({len(train.features)}), got k={self.k}")
         self.bank = F.normalize(train.features.float(), dim=1)
+        faiss_ok = self.backend == "faiss" or (self.backend == "auto" and not self.bank.is_cuda
+                                               and importlib.util.find_spec("faiss") is not None)
+        self.index = faiss_knn_index(self.bank) if faiss_ok else None
     def score(self, out, images=None):
         self._check(out); q = F.normalize(out.features.float(), dim=1)
+        if self.index is not None:
+            require("faiss").omp_set_num_threads(torch.get_num_threads())     # the run's CPU threads, as torch's
+            d, _ = self.index.search(q.detach().cpu().contiguous().numpy(), self.k)
+            return -torch.from_numpy(d[:, -1]).clamp_min(0).sqrt().to(q.device)   # IndexFlatL2 returns squared distances
         return torch.cat([-torch.cdist(b, self.bank).topk(self.k, dim=1, largest=False).values[:, -1] for b in q.split(self.block)])
     def state(self): return {"bank": self.bank}
-    def config(self): return {"k": self.k}
+    def config(self): return {"k": self.k, "backend": "faiss" if self.index is not None else "torch"}
 
 # %% ../nbs/42_ood.ipynb #12b921bf
 LINE_DEFAULTS = {"cifar10": dict(p_w=90, p_a=90, clip=1.0), "cifar100": dict(p_w=90, p_a=10, clip=1.0),
@@ -504,7 +520,7 @@ def train_wild(network: nn.Module, id_data, cov_pool: torch.Tensor, sem_pool: to
     tr.full_train_loss = tr.id_averages(id_data)[1]            # CE of the pretrained network on the ID training data
     ids, wild = infinite_loader(id_data, batch_size, generator=gen), infinite_loader(id_data, batch_size, generator=gen)
     for r in range(rounds):
-        for _ in range(steps_per_round):
+        for _ in progress_bar(range(steps_per_round), desc=f"{method} round {r + 1}/{rounds}", leave=False):
             x, y = next(ids); xw, _ = next(wild)
             w = mix_wild(xw, cov_pool, sem_pool, tr.pi1, tr.pi2, gen)
             tr.step(x.to(dev), torch.as_tensor(y).to(dev), w.to(dev))

@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.transforms import functional as TF
 
+from .core import progress_bar, require
 from .data.imageops import canny, hsv_to_rgb, rgb_to_gray
 from .eval.outputs import model_outputs
 from .eval.saliency import get_layer
@@ -254,7 +255,7 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, taps: FeatureTaps
     with torch.no_grad():
         target_c = taps(content)[content_layer]; target_s = [gram(f) for f in taps(style)]
     img = content.clone().requires_grad_(True); opt = torch.optim.Adam([img], lr=lr)
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="style transfer", leave=False):
         fs = taps(img)
         loss = F.mse_loss(fs[content_layer], target_c) + style_weight * sum(F.mse_loss(gram(f), g) for f, g in zip(fs, target_s))
         opt.zero_grad(); loss.backward(); opt.step()
@@ -289,7 +290,7 @@ def embed_2d(features, method: str = "tsne", seed: int = 0) -> np.ndarray:
     if method == "tsne":
         from sklearn.manifold import TSNE
         return TSNE(2, perplexity=min(30.0, (n - 1) / 3), init="pca", random_state=seed).fit_transform(f)
-    import umap
+    umap = require("umap", "embed_2d(method='umap')")
     return umap.UMAP(n_neighbors=min(15, n - 1), random_state=seed, n_jobs=1).fit_transform(f)
 
 def class_separation(features, labels, seed: int = 0) -> dict:

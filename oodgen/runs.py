@@ -15,16 +15,16 @@ from .core import (LAUNCHERS, JobArray, atomic_write_text, best_checkpoint, chec
                          unit_name)
 
 # %% auto #0
-__all__ = ['PIPELINE_ROLES', 'STAGES', 'STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED',
+__all__ = ['PIPELINE_ROLES', 'STAGES', 'STAGE_ALIASES', 'RENAMED_PARAMETERS', 'PARAMETER_RULES', 'ALSO_ACCEPTED', 'BAR_INTERVAL',
            'RESULT_NEUTRAL', 'RUN_RECORDS', 'PROFILE_ENV', 'PIPELINE_TABLES', 'CLIError', 'nbs_dir', 'StageParam',
            'parse_parameters_cell', 'Stage', 'read_stage', 'StageRegistry', 'stage_short_name', 'stage_notebooks',
            'find_stage', 'BoolWord', 'parse_value', 'notebook_parameters', 'check_parameters', 'settle_words',
-           'check_values', 'default_run_name', 'absolute_paths', 'module_namespace', 'experiment_notebook',
-           'params_conflict', 'check_run_name', 'temp_files_in', 'kernel_manager_logging_to', 'run_stage', 'run_folder',
-           'is_run_folder', 'lock_run_dir', 'release_run_dir', 'prepare_run_dir', 'run_profile', 'apply_profile',
-           'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps', 'ensure_teachers', 'run_stage_job',
-           'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process', 'run_pipeline', 'grid_points',
-           'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
+           'check_values', 'LogLines', 'bar_stream', 'default_run_name', 'absolute_paths', 'module_namespace',
+           'experiment_notebook', 'params_conflict', 'check_run_name', 'temp_files_in', 'kernel_manager_logging_to',
+           'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir', 'release_run_dir', 'prepare_run_dir',
+           'run_profile', 'apply_profile', 'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps',
+           'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process',
+           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -368,6 +368,25 @@ def check_values(params: dict, defaults: dict, stage: str) -> dict:
         if not ok: raise CLIError(f"parameter {k!r} of stage {stage} got {v!r}; expected {rule[1]}")
     return params
 
+# %% ../nbs/90_runs.ipynb #8ea39106
+BAR_INTERVAL = 10.0          # seconds between a bar's lines in a log (a terminal redraws it every second)
+
+class LogLines:
+    "A text stream writing whole lines into `f`, each prefixed: tqdm's carriage-return redraws become lines, its cursor moves go, blank lines are dropped."
+    def __init__(self, f, prefix: str = ""): self.f, self.prefix, self.buf = f, prefix, ""
+    def write(self, s: str) -> int:
+        *lines, self.buf = (self.buf + s.replace("\r", "\n")).split("\n")
+        for l in lines:
+            l = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", l).rstrip()        # nested bars move the cursor up (ESC [A)
+            if l.strip(): self.f.write(f"{self.prefix}{l}\n")
+        self.f.flush(); return len(s)
+    def flush(self): self.f.flush()
+
+def bar_stream(f, prefix: str = "") -> tuple:
+    "(stream, seconds between refreshes) for a kernel's stderr going to `f`: `f` itself on a terminal, else `LogLines`."
+    tty = not prefix and hasattr(f, "isatty") and f.isatty()
+    return (f, 1.0) if tty else (LogLines(f, prefix), BAR_INTERVAL)
+
 # %% ../nbs/90_runs.ipynb #ea5b1b4c
 def default_run_name(stage: str) -> str:
     return f"{stage_short_name(stage)}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
@@ -459,8 +478,8 @@ def kernel_manager_logging_to(f):
     return LoggingKernelManager
 
 def run_stage(stage: str, params: dict | None = None, name: str | None = None, out: str | os.PathLike = "runs",
-              progress: bool = True, log_output: bool = False, overwrite: bool = False) -> Path:
-    "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder. A finished run with the same parameters is kept as it is; one with other parameters is refused (`overwrite` starts over)."
+              progress: bool = True, log_output: bool = False, overwrite: bool = False, log_prefix: str = "") -> Path:
+    "Execute a stage's experiment with papermill into `out/name/` (also its working folder); returns the run folder. `progress`: the kernel's bars and warnings stream to stderr (`bar_stream`, lines prefixed `log_prefix`). A finished run with the same parameters is kept as it is; one with other parameters is refused (`overwrite` starts over)."
     import papermill as pm
     from unittest import mock
     from papermill.exceptions import PapermillExecutionError
@@ -492,9 +511,11 @@ def run_stage(stage: str, params: dict | None = None, name: str | None = None, o
             out_nb.parent.mkdir(parents=True, exist_ok=True)
         try:
             # the kernel is headless: figures and tables go to files only (`oodgen.core.in_interactive_kernel`)
-            with temp_files_in(kernel), mock.patch.dict(os.environ, OODGEN_HEADLESS="1", MPLBACKEND="Agg"), open(out_nb.parent/"kernel.log", "ab") as klog:
+            bars, every = bar_stream(sys.stderr, log_prefix) if progress and rank == 0 else (None, BAR_INTERVAL)
+            with temp_files_in(kernel), open(out_nb.parent/"kernel.log", "ab") as klog, \
+                 mock.patch.dict(os.environ, OODGEN_HEADLESS="1", MPLBACKEND="Agg", TQDM_MININTERVAL=str(every)):
                 pm.execute_notebook(experiment_notebook(nb), str(out_nb), parameters=params, cwd=str(run_dir),
-                                    kernel_name="python3", progress_bar=progress and rank == 0, log_output=log_output,
+                                    kernel_name="python3", progress_bar=False, log_output=log_output, stderr_file=bars,
                                     kernel_manager_class=kernel_manager_logging_to(klog))
         except PapermillExecutionError as e:
             raise CLIError(f"stage {stage} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
@@ -709,11 +730,15 @@ def worker_env(jobs: int) -> dict:
     if jobs > 1 and "OMP_NUM_THREADS" not in os.environ: env["OMP_NUM_THREADS"] = str(threads_per_job(jobs))
     return env
 
-def run_stage_process(stage: str, params: dict, name: str, out: Path, jobs: int = 1) -> subprocess.CompletedProcess:
-    "`oodgen run` in a child process (for running stages at once); parameters passed as JSON."
-    args = [sys.executable, "-m", "oodgen.cli", "run", stage, "--out", str(out), "--name", name, "--quiet"]
+def run_stage_process(stage: str, params: dict, name: str, out: Path, jobs: int = 1, log=None) -> subprocess.CompletedProcess:
+    "`oodgen run` in a child process (for running stages at once); parameters passed as JSON. Its stderr (bars, warnings, errors) streams into `log` (default stderr) as lines prefixed `[name]`; the result's `stderr` keeps the last lines."
+    import collections
+    args = [sys.executable, "-m", "oodgen.cli", "run", stage, "--out", str(out), "--name", name]
     for k, v in params.items(): args += ["-p", k, json.dumps(v)]
-    return subprocess.run(args, capture_output=True, text=True, env=worker_env(jobs))
+    log, tail = log or sys.stderr, collections.deque(maxlen=100)
+    with subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=worker_env(jobs)) as proc:
+        for line in proc.stderr: tail.append(line); log.write(f"[{name}] {line}"); log.flush()
+    return subprocess.CompletedProcess(args, proc.returncode, "", "".join(tail))
 
 def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, params: dict | None = None,
                  steps=None, jobs: int = 1, overwrite: bool = False, launcher: str = "local",
@@ -766,7 +791,7 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
             else:
                 for stage, run_name, p in todo:
                     print(f"[pipeline] {run_name} ({stage}) -> {root/run_name}", flush=True)
-                    run_stage(stage, p, name=run_name, out=root, progress=False)
+                    run_stage(stage, p, name=run_name, out=root, log_prefix=f"[{run_name}] ")
             if todo: print(f"[pipeline] {', '.join(t[1] for t in todo)} finished at {elapsed()}", flush=True)
             for _, run_name, _ in group: done[run_name] = root/run_name
         for run_name, folder in done.items():       # what the pipeline measured, straight from the tables it wrote

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
-from .core import get_device, seed_everything
+from .core import get_device, progress_bar, require, seed_everything
 from .data.domains import DomainSplits, MultiDomainDataset, dataset_targets
 from .train.contrastive import clip_loss_masked
 from .train.distill import class_prompt_name
@@ -56,7 +56,7 @@ def domain_aware_templates(ds: MultiDomainDataset, domains: Sequence[str], image
         plain + [f"{t} {esc(w)}" for w in words for t in plain]
 
 def _fixed_sets() -> dict:
-    from open_clip import OPENAI_IMAGENET_TEMPLATES, SIMPLE_IMAGENET_TEMPLATES
+    require("open_clip", "the ImageNet template sets"); from open_clip import OPENAI_IMAGENET_TEMPLATES, SIMPLE_IMAGENET_TEMPLATES
     return {"photo": ["a photo of a {}."], "simple_imagenet": template_strings(SIMPLE_IMAGENET_TEMPLATES),
             "openai_imagenet": template_strings(OPENAI_IMAGENET_TEMPLATES), "cifar10": list(CIFAR10_TEMPLATES)}
 
@@ -156,7 +156,7 @@ def clip_model(arch: str, pretrained: bool = True, path=None, **overrides) -> Im
 
 def open_clip_model(arch: str, pretrained: str | None = None, model=None) -> ImageTextModel:
     "An open_clip model (`pretrained`: a tag of `open_clip.list_pretrained()`, or None: random) as an `ImageTextModel`."
-    import open_clip
+    open_clip = require("open_clip", "an open_clip model")
     if model is None:
         try:
             with torch.random.fork_rng(devices=[]): model = open_clip.create_model(arch, pretrained=pretrained)
@@ -290,13 +290,13 @@ def finetune_classifier(clf: nn.Module, train: Dataset, steps: int = 200, lr: fl
                         batch_size: int = 64, warmup_steps: int = 20, seed: int = 0, bn_eval: bool = False,
                         extra_loss: Callable | None = None, params=None, device="cpu") -> list[float]:
     "Fine-tune `clf` (all parameters, or `params`) with CE (+ `extra_loss`); returns the loss per step."
-    from transformers import get_cosine_schedule_with_warmup
+    require("transformers", "the fine-tuning schedule"); from transformers import get_cosine_schedule_with_warmup
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     params = [p for p in (params if params is not None else clf.parameters()) if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, min(warmup_steps, steps // 2), steps)
     losses = []
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="fine-tune", leave=False):
         clf.train()
         if bn_eval: set_bn_eval(clf)
         x, y = (t.to(device) for t in _draw(train, batch_size, gen))
@@ -416,7 +416,7 @@ def flyp_finetune(model: ImageTextModel, clf: ZeroShotClassifier, train: Dataset
                   templates: Sequence[str], steps: int = 200, lr: float = 1e-3, weight_decay: float = 0.1,
                   batch_size: int = 64, seed: int = 0, device="cpu") -> ZeroShotClassifier:
     "FLYP: the image tower of `clf` and the text top trained with the (class-masked) CLIP loss; returns the re-headed classifier."
-    from transformers import get_cosine_schedule_with_warmup
+    require("transformers", "FLYP's schedule"); from transformers import get_cosine_schedule_with_warmup
     names, templates = clean_classnames(classnames), template_strings(templates)
     prompts = [t.format(c) for c in names for t in templates]
     text = FLYPText(model, prompts).to(device)
@@ -425,7 +425,7 @@ def flyp_finetune(model: ImageTextModel, clf: ZeroShotClassifier, train: Dataset
     scale = nn.Parameter(torch.tensor(math.log(model.logit_scale), device=device))
     opt = torch.optim.AdamW(params + [scale], lr=lr, weight_decay=weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, min(20, steps // 2), steps)
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="FLYP", leave=False):
         clf.train(); text.train()
         x, y = _draw(train, batch_size, gen)
         tpl = torch.randint(len(templates), (len(y),), generator=gen)

