@@ -16,11 +16,11 @@ from .data.domains import DIGIT_NAMES, DomainSplits, TensorDomain
 from .data.imageops import crop_box, hsv_to_rgb, mask_background
 
 # %% auto #0
-__all__ = ['OBJECT_SOURCES', 'VIEWS', 'VIEW_METHODS', 'SCORE_COLUMNS', 'object_images', 'skimage_background', 'background_crops',
-           'background_counts', 'assign_backgrounds', 'paste_objects', 'ShortcutSet', 'shortcut_set', 'shortcut_data',
-           'crop_view', 'make_view', 'parse_method', 'method_known', 'method_splits', 'train_method',
-           'group_accuracies', 'worst_group_accuracy', 'shortcut_scores', 'crop_region', 'full_frame', 'box_masks',
-           'mass_share', 'results_table', 'plot_shortcut_bars', 'plot_cam_grid', 'plot_group_examples']
+__all__ = ['OBJECT_SOURCES', 'VIEWS', 'VIEW_METHODS', 'SCORE_COLUMNS', 'EXTRA_COLUMNS', 'object_images', 'skimage_background',
+           'background_crops', 'background_counts', 'assign_backgrounds', 'paste_objects', 'ShortcutSet',
+           'shortcut_set', 'shortcut_data', 'crop_view', 'make_view', 'parse_method', 'method_known', 'method_splits',
+           'train_method', 'group_accuracies', 'worst_group_accuracy', 'shortcut_scores', 'crop_region', 'full_frame',
+           'box_masks', 'mass_share', 'results_table', 'plot_shortcut_bars', 'plot_cam_grid', 'plot_group_examples']
 
 # %% ../nbs/47_background.ipynb #cfe89e0a
 OBJECT_SOURCES = ("mnist5k", "digits")
@@ -285,14 +285,20 @@ def mass_share(maps: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/47_background.ipynb #1b9994b5
 SCORE_COLUMNS = {"id_test": "in-distribution", "test": "shifted test"}
+EXTRA_COLUMNS = {"background_agreement": "background only: names its class", "cam_on_box": "Grad-CAM on box",
+                 "cam_on_object": "Grad-CAM on ink"}
 
-def results_table(df: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    "Methods x (set / metric) from `metrics.jsonl` records (metric, value, method, set, seed), in %, mean over seeds."
+def results_table(df: pd.DataFrame, methods: Sequence[str], agg: str = "mean") -> pd.DataFrame:
+    "Methods x (set / metric) from `metrics.jsonl` records (metric, value, method, set, seed), in %, `agg` (mean, std) over seeds."
     d = df[df.metric.isin(["avg_acc", "worst_group_acc"]) & df.set.isin(list(SCORE_COLUMNS))]
-    t = d.groupby(["method", "set", "metric"]).value.mean().unstack(["set", "metric"]) * 100
+    t = d.groupby(["method", "set", "metric"]).value.agg(agg).unstack(["set", "metric"]) * 100
     cols = [(s, m) for s in SCORE_COLUMNS for m in ("avg_acc", "worst_group_acc") if (s, m) in t.columns]
     t = t.reindex(index=[m for m in methods if m in t.index], columns=cols)
     t.columns = [f"{SCORE_COLUMNS[s]} {'average' if m == 'avg_acc' else 'worst group'}" for s, m in cols]
+    e = df[df.metric.isin(list(EXTRA_COLUMNS))]
+    if len(e):
+        e = e.groupby(["method", "metric"]).value.agg(agg).unstack() * 100
+        t = t.join(e.reindex(columns=[c for c in EXTRA_COLUMNS if c in e.columns]).rename(columns=EXTRA_COLUMNS))
     return t.rename_axis("method")
 
 # %% ../nbs/47_background.ipynb #b90d8d7f

@@ -10,7 +10,7 @@ from conftest import oodgen_cli
 
 TINY = {"classes": "[3, 7]", "backgrounds": "[brick, grass]", "source": "digits", "n_train": 120, "image_size": 24,
         "object_size": 14, "steps": 5, "batch_size": 16, "n_cam": 8, "n_cam_figure": 2, "device": "cpu",
-        "methods": "[erm, crop_mask, GroupDRO]"}
+        "methods": "[erm, crop_mask, GroupDRO]", "seeds": "[0, 1]"}
 
 
 @pytest.mark.parametrize("corr", [0.95, 0.5, 0.0])
@@ -91,9 +91,9 @@ def test_background_stage_end_to_end(tmp_path):
     run = tmp_path/"bg"
     df = pd.read_json(run/"metrics.jsonl", lines=True)
     scores = df[df.metric.isin(["avg_acc", "worst_group_acc", "group_mean_acc"])]
-    assert len(scores) == 3 * 2 * 3 and scores.value.between(0, 1).all()      # 3 methods x 2 sets x 3 metrics
-    wg = scores[scores.metric == "worst_group_acc"].set_index(["method", "set"]).value
-    ga = df[df.metric == "group_acc"].groupby(["method", "set"]).value.min()
+    assert len(scores) == 3 * 2 * 3 * 2 and scores.value.between(0, 1).all()  # 3 methods x 2 sets x 3 metrics x 2 seeds
+    wg = scores[scores.metric == "worst_group_acc"].set_index(["method", "set", "seed"]).value
+    ga = df[df.metric == "group_acc"].groupby(["method", "set", "seed"]).value.min()
     assert np.allclose(wg.sort_index(), ga.sort_index())                      # worst group = min of the groups logged
     sizes = df[(df.metric == "group_size") & (df.set == "test")].value
     assert len(sizes) == 4 and (sizes.to_numpy().reshape(2, 2).std(1) == 0).all()   # every test digit on both backgrounds
@@ -101,6 +101,6 @@ def test_background_stage_end_to_end(tmp_path):
     assert list(table.index) == ["erm", "crop_mask", "GroupDRO"]
     assert {"shifted test worst group", "in-distribution average", "Grad-CAM on box"} <= set(table.columns)
     assert table.loc["crop_mask", "Grad-CAM on box"] == pytest.approx(100.0)  # a crop model's map lies in the box
-    assert (run/"results.md").read_text().count("|") > 10
+    assert (run/"results.md").read_text().count("|") > 10 and (run/"results_std.md").exists()   # two seeds: their spread too
     assert {p.stem for p in (run/"figures").glob("*.png")} == {"accuracy_bars", "gradcam", "groups"}
     assert json.loads((run/"params.json").read_text())["steps"] == 5
