@@ -55,7 +55,11 @@ def skimage_background(name: str) -> torch.Tensor:
     fn = getattr(skimage.data, name, None) if name.isidentifier() and not name.startswith("_") else None
     if not callable(fn) or name in ("download_all", "lbp_frontal_face_cascade_filename", "data_dir"):
         raise ValueError(f"scikit-image has no sample image {name!r}; e.g. brick, grass, gravel, camera, moon, coffee, chelsea")
-    a = torch.as_tensor(np.asarray(fn()), dtype=torch.float32)
+    try: a = torch.as_tensor(np.asarray(fn()), dtype=torch.float32)
+    except (ValueError, TypeError, ImportError, OSError) as e: a = e
+    if isinstance(a, Exception) or not (a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4))):
+        what = f"shape {tuple(a.shape)}" if torch.is_tensor(a) else f"{type(a).__name__}: {str(a)[:80]}"
+        raise ValueError(f"skimage.data.{name} is not one 2-D grey or RGB image here ({what}); pick e.g. brick, grass, camera, coffee")
     a = a / 255 if a.max() > 1 else a
     return (a[..., None].expand(-1, -1, 3) if a.ndim == 2 else a[..., :3]).permute(2, 0, 1).contiguous()
 
