@@ -18,9 +18,10 @@ from .data.imageops import crop_box, hsv_to_rgb, mask_background
 # %% auto #0
 __all__ = ['OBJECT_SOURCES', 'VIEWS', 'VIEW_METHODS', 'SCORE_COLUMNS', 'EXTRA_COLUMNS', 'object_images', 'skimage_background',
            'background_crops', 'background_counts', 'assign_backgrounds', 'paste_objects', 'ShortcutSet',
-           'shortcut_set', 'shortcut_data', 'crop_view', 'make_view', 'parse_method', 'method_known', 'method_splits',
-           'train_method', 'group_accuracies', 'worst_group_accuracy', 'shortcut_scores', 'crop_region', 'full_frame',
-           'box_masks', 'mass_share', 'results_table', 'plot_shortcut_bars', 'plot_cam_grid', 'plot_group_examples']
+           'shortcut_set', 'shortcut_data', 'crop_view', 'make_view', 'parse_method', 'method_known', 'check_study',
+           'method_splits', 'train_method', 'group_accuracies', 'worst_group_accuracy', 'shortcut_scores',
+           'crop_region', 'full_frame', 'box_masks', 'mass_share', 'results_table', 'plot_shortcut_bars',
+           'plot_cam_grid', 'plot_group_examples']
 
 # %% ../nbs/47_background.ipynb #cfe89e0a
 OBJECT_SOURCES = ("mnist5k", "digits")
@@ -211,6 +212,20 @@ def method_known(name) -> bool:
     "Is `name` a method `parse_method` reads?"
     try: parse_method(name); return True
     except (ValueError, TypeError): return False
+
+# %% ../nbs/47_background.ipynb #98b096cf
+def check_study(classes: Sequence[int], backgrounds: Sequence[str], methods: Sequence[str], hparams: dict | None = None,
+                image_size: int = 32, object_size: int = 20):
+    "Fail early on what no single parameter rule sees: class / background counts, the object's size, methods, hyperparameter names."
+    from oodgen.train.loop import ALGORITHMS
+    if len(classes) != len(backgrounds):
+        raise ValueError(f"{len(classes)} classes but {len(backgrounds)} backgrounds: give one background per class")
+    if not 0 < object_size <= image_size: raise ValueError(f"object_size {object_size} does not fit {image_size}px images; pick 1..{image_size}")
+    algs = [parse_method(m)[0] for m in methods]
+    known = set().union(*(ALGORITHMS.get(a).hparam_space() for a in algs))
+    if bad := sorted(set(hparams or {}) - known):
+        raise ValueError(f"hyperparameter(s) {bad} belong to none of the methods' algorithms ({', '.join(dict.fromkeys(algs))}); known: {sorted(known)}")
+    for b in backgrounds: skimage_background(b)
 
 # %% ../nbs/47_background.ipynb #b3a4cfd1
 def method_splits(train: ShortcutSet, val: ShortcutSet, by_group: bool, view: str, pad: float = 0.0,

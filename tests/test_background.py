@@ -83,6 +83,10 @@ def test_cross_parameter_errors_in_the_first_cell(tmp_path):
     r = oodgen_cli("run", "background", "-p", "backgrounds", "[brick, bricks, grass]", "--out", tmp_path, "--name", "bg",
                    "--quiet", check=False)
     assert r.returncode != 0 and "no sample image 'bricks'" in r.stderr + r.stdout
+    r = oodgen_cli("run", "background", "-p", "hparams", "{groupdro_eta: 0.1}", "-p", "methods", "[erm, mask]", "--out", tmp_path,
+                   "--name", "hp", "--quiet", check=False)
+    assert r.returncode != 0 and "belong to none of the methods' algorithms" in r.stderr + r.stdout   # a typo is not dropped silently
+    assert not (tmp_path/"hp"/"metrics.jsonl").exists()
 
 
 def test_background_stage_end_to_end(tmp_path):
