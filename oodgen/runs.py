@@ -326,6 +326,22 @@ PARAMETER_RULES = {
     "n_samples": (lambda v: isinstance(v, list) and len(v) > 0 and all(type(k) is int and k >= 1 for k in v)
                   and all(a < b for a, b in zip(v, v[1:])), "a non-empty increasing list of positive timestep counts, e.g. '[10, 50]'"),
     "n_trials": (lambda v: v >= 1, "at least 1 noise draw per timestep"),
+    "background:train_correlation": (lambda v: 0 <= v <= 1, "a share in [0, 1] of each class on its own background"),
+    "background:test_correlation": (lambda v: v is None or (not isinstance(v, bool) and 0 <= v <= 1),
+                                    "a share in [0, 1], or null for every test object on every background"),
+    "background:methods": (lambda v: isinstance(v, list) and len(v) > 0 and all(isinstance(m, str) and __import__("oodgen.background").background.method_known(m) for m in v),
+                           "a non-empty list of erm, crop, mask, crop_mask, registered algorithms (oodgen.train.loop.ALGORITHMS, "
+                           "e.g. GroupDRO) or ALGORITHM+VIEW (e.g. GroupDRO+mask)"),
+    "background:classes": (lambda v: isinstance(v, list) and len(v) >= 2 and len(set(v)) == len(v) and all(type(c) is int and 0 <= c <= 9 for c in v),
+                           "a list of at least two different digits 0..9, one per background, e.g. '[0, 1, 2]'"),
+    "background:backgrounds": (lambda v: isinstance(v, list) and len(v) >= 2 and len(set(v)) == len(v) and all(isinstance(b, str) for b in v),
+                               "a list of at least two different scikit-image sample images, one per class, e.g. '[brick, grass, gravel]'"),
+    "background:source": (lambda v: v in ("mnist5k", "digits"), "mnist5k or digits"),
+    "background:n_train": (lambda v: v >= 2, "at least 2 training + validation images"),
+    "background:image_size": (lambda v: v >= 8, "at least 8 pixels"), "background:object_size": (lambda v: v >= 1, "at least 1 pixel"),
+    "background:crop_pad": (lambda v: v >= 0, "a margin >= 0 (a fraction of the box size)"),
+    "background:max_saturation": (lambda v: 0 <= v <= 1, "a saturation in [0, 1]"),
+    "background:n_cam": (lambda v: v >= 1, "at least 1 image"), "background:n_cam_figure": (lambda v: v >= 1, "at least 1 image"),
     "hparams": (_hparams_ok, "a mapping of hyperparameter overrides whose numbers are >= 0 (sizes, rates, weights), "
                              "e.g. '{cutout_length: 8}'")}
 ALSO_ACCEPTED = {"test_domains": (str, list), "corruptions": (str, list)}   # parameters whose default does not show every allowed type
