@@ -82,6 +82,7 @@ def test_stage_end_to_end(stage_run):
     assert {"zeroshot", "FT", "CAR-FT"} <= set(ctx.method) and "zeroshot_cross" not in set(ctx.method)
     ood = pd.read_csv(run/"results_ood.csv", index_col=0)
     assert "±" in ood.loc["FT", "context"] and ood.loc["zeroshot_cross", "context"] == "-"
+    assert "Context recognition (chance 25 %): zeroshot" in (run/"verdict.md").read_text()
     params = json.loads((run/"params.json").read_text())
     assert params["teacher"].endswith("teacher.pt")
     # the baseline run's units stand in the comparison table beside this run's methods (held-out accuracy, %)
