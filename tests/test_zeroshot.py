@@ -1,5 +1,5 @@
-"""The zero-shot / robust fine-tuning stage (41_zeroshot): end to end through the run machinery on a tiny random Stage 1
-teacher, and its formulas against the reference code (wise-ft, model-soups) ported here."""
+"""The zero-shot / robust fine-tuning stage (41_zeroshot) and its methods (27_train.finetune): end to end through the run
+machinery on a tiny random Stage 1 teacher, and the formulas against the reference code (wise-ft, model-soups) ported here."""
 import json, os
 import numpy as np
 import pandas as pd
@@ -58,8 +58,8 @@ def test_stage_end_to_end(stage_run):
     df = read_metrics(run)
     assert set(METHODS) | {"soup_best", "zeroshot[photo]", "zeroshot[dataset]"} <= set(df.method.dropna())
     assert set(df.test_domain.dropna()) == {"rotated"} and set(df.seed.dropna()) == {0, 1}
-    for f in ("results_ood.md", "results_id.md", "results_templates.md", "anchors.md", "verdict.md",
-              "figures/wise_ft_curve.png", "figures/accuracy_on_the_line.png"):
+    for f in ("results_ood.md", "results_id.md", "results_context.md", "results_templates.md", "anchors.md", "verdict.md",
+              "figures/wise_ft_curve.png", "figures/accuracy_on_the_line.png", "figures/context_recognition.png"):
         assert (run/f).exists(), f
     table = (run/"results_ood.md").read_text()
     assert "| WiSE-FT " in table and "±" in table
@@ -71,6 +71,18 @@ def test_stage_end_to_end(stage_run):
     assert (_acc(df, "soup_greedy", "val") >= _acc(df, "soup_best", "val")).all()
     # every CAR-FT lambda is recorded; the table's CAR-FT row is the one best on training-domain validation
     assert sorted(df[df.method == "CAR-FT"]["lambda"].unique()) == [0.1, 1.0]
+    # CAR-FT + WiSE-FT: alpha 1 is CAR-FT, alpha 0 the zero-shot model, for every lambda
+    for lam in (0.1, 1.0):
+        np.testing.assert_array_equal(_acc(df, "CAR-FT+WiSE-FT", "test", alpha=1.0, **{"lambda": lam}), _acc(df, "CAR-FT", "test", **{"lambda": lam}))
+        np.testing.assert_array_equal(_acc(df, "CAR-FT+WiSE-FT", "test", alpha=0.0, **{"lambda": lam}), _acc(df, "zeroshot", "test"))
+    assert (_acc(df, "CAR-FT+soup_greedy", "val") >= _acc(df, "CAR-FT+soup_best", "val")).all()
+    # context recognition: one record per model and seed, in the table's `context` column and its own table
+    ctx = df[df.metric == "ctx_acc"]
+    assert set(ctx.split) == {"context"} and ctx.value.between(0, 1).all()
+    assert {"zeroshot", "FT", "CAR-FT"} <= set(ctx.method) and "zeroshot_cross" not in set(ctx.method)
+    ood = pd.read_csv(run/"results_ood.csv", index_col=0)
+    assert "±" in ood.loc["FT", "context"] and ood.loc["zeroshot_cross", "context"] == "-"
+    assert "Context recognition (chance 25 %): zeroshot" in (run/"verdict.md").read_text()
     params = json.loads((run/"params.json").read_text())
     assert params["teacher"].endswith("teacher.pt")
     # the baseline run's units stand in the comparison table beside this run's methods (held-out accuracy, %)
@@ -133,7 +145,7 @@ def test_zeroshot_head_equals_wise_ft_on_tiny_clip():
 
 def test_wise_ft_matches_reference_merge_and_endpoints():
     "wise-ft src/wise_ft.py `_merge`: {k: (1 - alpha) * theta_0[k] + alpha * theta_1[k]}."
-    from oodgen.zeroshot import wise_ft
+    from oodgen.train.finetune import wise_ft
     torch.manual_seed(0)
     net = lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.LazyLinear(2))
     a, b = net(), net()
@@ -169,7 +181,7 @@ def model_soups_greedy(states, evaluate):
 
 
 def test_greedy_soup_matches_model_soups_and_never_lowers_held_out_accuracy():
-    from oodgen.zeroshot import greedy_soup, uniform_soup
+    from oodgen.train.finetune import greedy_soup, uniform_soup
     torch.manual_seed(0)
     X, w_true = torch.randn(300, 6), torch.randn(6, 3)
     y = (X @ w_true).argmax(1)
@@ -185,7 +197,7 @@ def test_greedy_soup_matches_model_soups_and_never_lowers_held_out_accuracy():
 
 def test_linear_probe_chooses_C_on_validation_only():
     from sklearn.linear_model import LogisticRegression
-    from oodgen.zeroshot import linear_probe
+    from oodgen.train.finetune import linear_probe
     rng = np.random.default_rng(1)
     tx = rng.normal(size=(200, 4)); ty = (tx[:, 0] > 0).astype(int)
     vx = rng.normal(size=(100, 4))
@@ -199,7 +211,7 @@ def test_linear_probe_chooses_C_on_validation_only():
 
 def test_car_ft_kl_is_zero_shot_to_fine_tuned():
     "KL(p_zs || p_ft) with the logit scale on both softmaxes; gradient in the fine-tuned logits = scale * (p_ft - p_zs) / B."
-    from oodgen.zeroshot import car_ft_kl
+    from oodgen.train.finetune import car_ft_kl
     torch.manual_seed(0)
     ctx = F.normalize(torch.randn(5, 8), dim=-1)
     fz = F.normalize(torch.randn(4, 8), dim=-1)
@@ -236,7 +248,8 @@ def test_finetune_all_trains_on_images(tmp_path):
 def test_a_loaded_frozen_teacher_is_fine_tuned_in_its_copy(tmp_path):
     "Stage1Teacher loads the teacher with requires_grad off: FT, CAR-FT and FLYP must still train the copied tower."
     from oodgen.data.domains import DigitsDG, split_domains
-    from oodgen.zeroshot import finetune_classifier, image_text_model, split_inputs, zeroshot_classifier
+    from oodgen.train.finetune import finetune_classifier
+    from oodgen.zeroshot import image_text_model, split_inputs, zeroshot_classifier
     from torch.utils.data import Subset
     m = image_text_model(str(tiny_teacher(tmp_path/"t.pt", ["gray"])), ["rotated"])
     assert not any(p.requires_grad for p in m.top.parameters())

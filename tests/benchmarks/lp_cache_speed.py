@@ -17,7 +17,8 @@ from torch.utils.data import Subset
 from oodgen.data.domains import DigitsDG, split_domains
 from oodgen.models.cross_attention import ImageTextMatcher
 from oodgen.models.encoders import create_image_encoder, create_text_encoder
-from oodgen.zeroshot import _feats, linear_probe, split_inputs, stage1_model, template_set, zeroshot_classifier
+from oodgen.train.finetune import linear_probe, unit_features
+from oodgen.zeroshot import split_inputs, stage1_model, template_set, zeroshot_classifier
 
 
 def probe_time(model, ds, splits, on_features: bool, Cs) -> tuple[float, float]:
@@ -25,7 +26,7 @@ def probe_time(model, ds, splits, on_features: bool, Cs) -> tuple[float, float]:
     t = time.perf_counter()
     data = split_inputs(model, splits, on_features)
     zs = zeroshot_classifier(model, ds.classes, template_set("dataset", ds), on_features)
-    fx = {k: _feats(zs, data[k], "cpu") for k in ("train", "val")}
+    fx = {k: unit_features(zs, data[k], "cpu") for k in ("train", "val")}
     probe, scores = linear_probe(*fx["train"], *fx["val"], Cs)
     return time.perf_counter() - t, max(scores.values())
 
