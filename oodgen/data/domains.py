@@ -538,11 +538,8 @@ WILDS_SETS = {s.name: s for s in [
 
 def import_wilds():
     "The `wilds` package, or one clear line naming the fix."
-    try: import wilds
-    except ModuleNotFoundError as e:
-        if e.name != "wilds": raise
-        raise ModuleNotFoundError("the WILDS data sets need the wilds package: pip install wilds") from None
-    return wilds
+    os.environ.setdefault("OUTDATED_IGNORE", "1")   # wilds' `outdated` asks PyPI for a newer version on import: offline, a warning
+    return require("wilds", "a WILDS data set")
 
 # %% ../../nbs/01_data.domains.ipynb #7c7febdd
 class WildsDomain(Dataset):
