@@ -58,7 +58,8 @@ def seed003_report(run_dir, metric: str = "acc") -> str:
     d = read_metrics(run_dir); d = d[(d.metric == metric) & (d.split == "test")]
     t = d.groupby(["test_set", "augmentation"], sort=False).value.apply(_pm).unstack("augmentation")
     t = t.loc[list(dict.fromkeys(d.test_set)), list(dict.fromkeys(d.augmentation))]
-    t.columns = [f"ours: {a}" for a in t.columns]
+    n = d.groupby("augmentation").seed.nunique()
+    t.columns = [f"ours: {a} ({n[a]} trial{'s' if n[a] > 1 else ''})" for a in t.columns]
     t.insert(0, "seed 003", [f"{SEED003[k]:.2f}" if k in SEED003 else "" for k in t.index])
     return table_markdown(t.rename(index=lambda k: SEED003_ROWS.get(k, k)).rename_axis("test set"))
 
