@@ -47,8 +47,8 @@ def report(run_dir, kind: str = "benchmark") -> str:
 
 # %% ../nbs/92_report.ipynb #2c35bd43
 SEED003 = {"clean": 99.02, "colored": 97.73, "grayscale": 9.93, "rotated": 44.9,            # seed 003, Problem 2, vanilla CNN
-           "motion_blur@3": 94.2, "fog@3": 69.51, "zigzag@3": 90.08}
-SEED003_ROWS = {"grayscale": "grayscaled", "motion_blur@3": "MNIST-C motion blur", "fog@3": "MNIST-C fog", "zigzag@3": "MNIST-C zigzag"}
+           "motion_blur": 94.2, "fog": 69.51, "zigzag": 90.08}                                 # MNIST-C: the released set
+SEED003_ROWS = {"grayscale": "grayscaled", "motion_blur": "MNIST-C motion blur", "fog": "MNIST-C fog", "zigzag": "MNIST-C zigzag"}
 
 @REPORTS.register("seed003")
 def seed003_report(run_dir, metric: str = "acc") -> str:
@@ -60,8 +60,9 @@ def seed003_report(run_dir, metric: str = "acc") -> str:
     t = t.loc[list(dict.fromkeys(d.test_set)), list(dict.fromkeys(d.augmentation))]
     n = d.groupby("augmentation").seed.nunique()
     t.columns = [f"ours: {a} ({n[a]} trial{'s' if n[a] > 1 else ''})" for a in t.columns]
-    t.insert(0, "seed 003", [f"{SEED003[k]:.2f}" if k in SEED003 else "" for k in t.index])
-    return table_markdown(t.rename(index=lambda k: SEED003_ROWS.get(k, k)).rename_axis("test set"))
+    base = lambda k: k.split("@")[0]        # a computed corruption's name carries its severity (fog@3), a released one not
+    t.insert(0, "seed 003", [f"{SEED003[base(k)]:.2f}" if base(k) in SEED003 else "" for k in t.index])
+    return table_markdown(t.rename(index=lambda k: SEED003_ROWS.get(base(k), k)).rename_axis("test set"))
 
 # %% ../nbs/92_report.ipynb #ffa1208c
 REPORT_BLOCK = re.compile(r"(<!-- oodgen report (\S+)(?: (\w+))? -->\n)(.*?)(<!-- end report -->)", re.S)
