@@ -28,7 +28,7 @@ lab: install
 docs: install
 	$(PY) tools/build_docs.py
 
-## The main job on the embedded default (digits_dg, CPU), in portable numerics: the README's table on any x86-64 CPU.
+## The main job on the embedded default (digits_shift, CPU), in portable numerics: the README's table on any x86-64 CPU.
 demo: install
 	$(BIN)/oodgen pipeline --portable --out runs --jobs 2 -p epochs 2 -p steps 100 -p cpu_threads 0 -p hparams "{batch_size: 21}"
 

@@ -19,7 +19,7 @@ from .core import atomic_write_text, get_device, load_checkpoint, progress_bar, 
 from .data.augment import _to_uint8
 from .data.corruptions import CIFAR_C_CORRUPTIONS, CIFAR_C_EXTRA, CIFARC, corrupt, corruption_names, MNIST_C_CORRUPTIONS, MNIST_C_RELEASED_SEVERITY, MNISTC
 from .data.digit_shifts import shift_digits, weighted_grayscale
-from .data.domains import dataset_targets, DigitsDG, DomainSplits, get_dataset, TensorDomain
+from .data.domains import dataset_targets, DigitsShift, DomainSplits, get_dataset, TensorDomain
 from .data.imageops import _item_seed
 from .train.loop import ALGORITHMS, Algorithm, build_algorithm, evaluate, TrainContext
 import oodgen.train.algorithms, oodgen.train.augmentation   # register the algorithms
@@ -31,7 +31,7 @@ __all__ = ['STUDY_DATASETS', 'DIGIT_STUDY_SHIFTS', 'AUTO_SHIFTS', 'SHIFT_VERSION
            'corruption_table', 'plot_accuracy_on_the_line', 'plot_accuracy_bars']
 
 # %% ../nbs/45_augstudy.ipynb #e63c8094
-STUDY_DATASETS = ("digits_dg", "mnist", "mnist5k", "cifar10", "cifar100")
+STUDY_DATASETS = ("digits_shift", "mnist", "mnist5k", "cifar10", "cifar100")
 
 @dataclass
 class CleanStudy:
@@ -46,20 +46,20 @@ def _split(n: int, fractions: Sequence[float], seed: int) -> list[list[int]]:
     perm = np.random.default_rng([seed, 4545]).permutation(n); cuts = np.cumsum([int(round(f * n)) for f in fractions])
     return [p.tolist() for p in np.split(perm, cuts)]
 
-def clean_study(dataset: str = "digits_dg", root=None, val_fraction: float = 0.1, split_seed: int = 0) -> CleanStudy:
-    "The clean train / val / test sets of `dataset` (digits_dg, mnist, mnist5k, cifar10, cifar100)."
+def clean_study(dataset: str = "digits_shift", root=None, val_fraction: float = 0.1, split_seed: int = 0) -> CleanStudy:
+    "The clean train / val / test sets of `dataset` (digits_shift, mnist, mnist5k, cifar10, cifar100)."
     if dataset not in STUDY_DATASETS: raise ValueError(f"unknown study dataset {dataset!r}; known: {', '.join(STUDY_DATASETS)}")
-    if dataset == "digits_dg":
-        dg = DigitsDG(domains=["gray"], seed=0); ds = dg["gray"]
+    if dataset == "digits_shift":
+        dg = DigitsShift(domains=["gray"], seed=0); ds = dg["gray"]
         test, val, train = _split(len(ds), [0.3, val_fraction], split_seed)
-        return CleanStudy("digits_dg", list(dg.classes), Subset(ds, train), Subset(ds, val), Subset(ds, test))
+        return CleanStudy("digits_shift", list(dg.classes), Subset(ds, train), Subset(ds, val), Subset(ds, test))
     ds = get_dataset(dataset, root)
     val, train = _split(len(ds["train"]), [val_fraction], split_seed)
     return CleanStudy(dataset, list(ds.classes), Subset(ds["train"], train), Subset(ds["train"], val), ds["test"])
 
 # %% ../nbs/45_augstudy.ipynb #8b394cb2
 DIGIT_STUDY_SHIFTS = ("colored", "grayscale", "rotated")
-AUTO_SHIFTS = {"digits_dg": [*DIGIT_STUDY_SHIFTS, "corrupt:mnist_c"], "mnist": [*DIGIT_STUDY_SHIFTS, "released:mnist_c"],
+AUTO_SHIFTS = {"digits_shift": [*DIGIT_STUDY_SHIFTS, "corrupt:mnist_c"], "mnist": [*DIGIT_STUDY_SHIFTS, "released:mnist_c"],
                "mnist5k": [*DIGIT_STUDY_SHIFTS, "corrupt:mnist_c"],
                "cifar10": ["released:cifar10_c"], "cifar100": ["released:cifar100_c"]}
 

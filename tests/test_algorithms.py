@@ -212,11 +212,11 @@ def test_every_algorithm_through_oodgen_run(tmp_path):
 
 def test_erm_seeded_determinism(tmp_path):
     from oodgen.benchmark import train_unit
-    from oodgen.data.domains import DigitsDG
+    from oodgen.data.domains import DigitsShift
     job = {"name": "ERM_rotated", "held_out": ["rotated"], "main": True,
-           "tags": dict(algorithm="ERM", dataset="digits_dg", test_domain="rotated", trial=0, seed=0)}
+           "tags": dict(algorithm="ERM", dataset="digits_shift", test_domain="rotated", trial=0, seed=0)}
     kw = dict(steps=5, hparams={"batch_size": 16}, holdout=0.2, device="cpu", eval_every=None, hparams_seed=0, ckpt_dir=None)
-    ds = DigitsDG()
+    ds = DigitsShift()
     a, b = train_unit(ds, job, **kw), train_unit(ds, job, **kw)
     assert a["records"] == b["records"] and a["report"]["result"]["y_pred"] == b["report"]["result"]["y_pred"]
 

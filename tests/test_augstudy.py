@@ -28,7 +28,7 @@ def test_augstudy_stage_end_to_end(tmp_path):
     assert pd.read_csv(run/"corruption_acc.csv", index_col=0).index.tolist() == ["mnist_c/zigzag", "fog"]
     assert {p.stem for p in (run/"figures").glob("*.png")} == {"accuracy_on_the_line", "corruption_bars", "shift_bars"}
     assert "**rotated**" in (run/"which_helps.md").read_text()
-    assert len(list((tmp_path/"shifted").glob("digits_dg_*.pt"))) == 2 + 2 * 2          # each shifted set written once
+    assert len(list((tmp_path/"shifted").glob("digits_shift_*.pt"))) == 2 + 2 * 2          # each shifted set written once
     unit = json.loads((run/"units"/"decaug_seed1.json").read_text())
     assert unit["algorithm"] == "DecAug" and unit["best_epoch"] == 1 and unit["hparams"]["batch_size"] == 32
     assert set(unit["clean_report"]) >= {"zero", "nine", "macro avg"}                      # per-class report, clean test set
@@ -100,7 +100,7 @@ def test_shifted_sets_deterministic_per_seed(tmp_path):
     from torch.utils.data import Subset
     from oodgen.augstudy import clean_study, shifted_set, study_shifts
     test = Subset(clean_study().test, range(16))
-    for spec in study_shifts("digits_dg", ["colored", "rotated", "corrupt:mnist_c/shear"]):
+    for spec in study_shifts("digits_shift", ["colored", "rotated", "corrupt:mnist_c/shear"]):
         a = shifted_set(test, spec, 3, tmp_path/"a").images
         assert torch.equal(a, shifted_set(test, spec, 3, tmp_path/"b").images)
         assert not torch.equal(a, shifted_set(test, spec, 4, tmp_path/"a").images)

@@ -7,11 +7,11 @@ import torch
 def _run(tmp_path, name, jobs):
     from oodgen.benchmark import run_leave_one_domain_out
     from oodgen.core import RunRecord
-    from oodgen.data.domains import DigitsDG
+    from oodgen.data.domains import DigitsShift
     import oodgen.train.algorithms  # noqa: F401  (registers ERM, ERM_AugMix; workers import it themselves)
     run = RunRecord(tmp_path/name, params={"jobs": jobs})
     # 16 px digits: 4x less compute per step than the default 32 px, the same runner paths
-    res = run_leave_one_domain_out(DigitsDG(domains=["gray", "colored", "rotated"], size=16), run, ["ERM", "ERM_AugMix"],
+    res = run_leave_one_domain_out(DigitsShift(domains=["gray", "colored", "rotated"], size=16), run, ["ERM", "ERM_AugMix"],
                                    test_domains=["colored"], seeds=[0, 1], steps=3, loo_validation=True, jobs=jobs)
     return res, pd.read_json(run.dir/"metrics.jsonl", lines=True), run.dir
 

@@ -20,21 +20,21 @@ def tiny_teacher(path):
     t = ImageTextMatcher(create_image_encoder("resnet18", pretrained=False, trainable=False, input_size=32),
                          create_text_encoder("bigru", pretrained=False, trainable=False, hidden=16, emb_dim=32),
                          embed_dim=16, heads=2)
-    return save_teacher(t, path, dataset="digits_dg", classes=DIGITS, train_domains=["gray", "colored"])
+    return save_teacher(t, path, dataset="digits_shift", classes=DIGITS, train_domains=["gray", "colored"])
 
-WANT = {"stage": ALGORITHM_STAGES, "classes": DIGITS, "data": {"dataset": "digits_dg"},
+WANT = {"stage": ALGORITHM_STAGES, "classes": DIGITS, "data": {"dataset": "digits_shift"},
         "architecture": {"algorithm": "ERM", "backbone": "small_cnn"}}
 
 def test_saved_checkpoints_carry_meta(tmp_path):
-    m = load_checkpoint(erm(tmp_path, DIGITS, dataset="digits_dg"))["meta"]
-    assert m["stage"] == "benchmark" and m["classes"] == DIGITS and m["data"]["dataset"] == "digits_dg"
+    m = load_checkpoint(erm(tmp_path, DIGITS, dataset="digits_shift"))["meta"]
+    assert m["stage"] == "benchmark" and m["classes"] == DIGITS and m["data"]["dataset"] == "digits_shift"
     assert m["architecture"] == {"algorithm": "ERM", "backbone": "small_cnn"}
     t = load_checkpoint(tiny_teacher(tmp_path/"t.pt"))["meta"]
     assert t["stage"] == "contrastive" and t["architecture"] == {"image_encoder": "resnet18", "text_encoder": "bigru"}
-    assert t["classes"] == DIGITS and t["data"] == {"dataset": "digits_dg", "domains": ["gray", "colored"]}
+    assert t["classes"] == DIGITS and t["data"] == {"dataset": "digits_shift", "domains": ["gray", "colored"]}
 
 def test_good_checkpoint_is_accepted(tmp_path):
-    p = erm(tmp_path, DIGITS, dataset="digits_dg")
+    p = erm(tmp_path, DIGITS, dataset="digits_shift")
     with warnings.catch_warnings(): warnings.simplefilter("error"); alg = load_algorithm(p, expected=WANT, what="erm_checkpoint")
     assert alg.classes == DIGITS
     assert check_checkpoint_file(tiny_teacher(tmp_path/"t.pt"), {"stage": TEACHER_STAGES}, "teacher_checkpoint")["stage"] == "contrastive"
@@ -43,7 +43,7 @@ def test_checkpoint_of_other_classes_is_refused(tmp_path):
     "The issue's case: `probes -p erm_checkpoint` trained on a 3-class data set, probed on 10-class digits."
     p = erm(tmp_path, ["a", "b", "c"])
     with pytest.raises(ValueError, match=r"erm_checkpoint .* was trained on 3 classes \[a, b, c\] \(on tri\); this run's data "
-                                         r"set has 10 classes \[zero, .*nine\]: pass a checkpoint trained on digits_dg"):
+                                         r"set has 10 classes \[zero, .*nine\]: pass a checkpoint trained on digits_shift"):
         load_algorithm(p, expected=WANT, what=f"erm_checkpoint {p}")
     q = erm(tmp_path, DIGITS[::-1], name="rev.pt")           # the same classes in another order: as wrong
     with pytest.raises(ValueError, match="same classes in another order"): check_checkpoint_file(q, WANT, "erm_checkpoint")
@@ -51,7 +51,7 @@ def test_checkpoint_of_other_classes_is_refused(tmp_path):
 def test_checkpoint_of_other_stage_is_refused(tmp_path):
     t = tiny_teacher(tmp_path/"t.pt")                      # a Stage 1 teacher given where a classifier is wanted
     with pytest.raises(ValueError, match=r"erm_checkpoint .*t.pt was written by stage 'contrastive'; this parameter takes a "
-                                         r"checkpoint of stage 'benchmark' / .*pass a checkpoint trained on digits_dg"):
+                                         r"checkpoint of stage 'benchmark' / .*pass a checkpoint trained on digits_shift"):
         load_algorithm(t, expected=WANT, what=f"erm_checkpoint {t}")
     p = erm(tmp_path, DIGITS)                              # a classifier given where a Stage 1 teacher is wanted
     with pytest.raises(ValueError, match="written by stage 'benchmark'.*stage 'contrastive'"):
@@ -62,7 +62,7 @@ def test_checkpoint_of_other_stage_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"teacher .*erm.pt was written by stage 'benchmark'"): Stage1Teacher(p)
 
 def test_checkpoint_of_other_architecture_is_refused(tmp_path):
-    p = erm(tmp_path, DIGITS, backbone="resnet18", dataset="digits_dg")
+    p = erm(tmp_path, DIGITS, backbone="resnet18", dataset="digits_shift")
     with pytest.raises(ValueError, match=r"erm_checkpoint .* is a backbone 'resnet18' checkpoint; this run uses backbone "
                                          r"'small_cnn': pass a checkpoint of that architecture, or set backbone"):
         check_checkpoint_file(p, WANT, "erm_checkpoint")

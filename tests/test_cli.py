@@ -5,7 +5,7 @@ import pytest
 from conftest import oodgen_cli
 
 TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "4", "-p", "eval_every", "2",
-        "-p", "dataset", "digits_dg"]
+        "-p", "dataset", "digits_shift"]
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):

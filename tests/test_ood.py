@@ -220,8 +220,8 @@ def test_bad_input(toy):
     with pytest.raises(ValueError, match="at least two classes"):
         Mahalanobis().fit(ModelOutputs(tr.logits[:3], torch.zeros(3, dtype=torch.long), tr.features[:3]), head=head)
     with pytest.raises(ValueError, match="needs the images"): ODIN().fit(model=head).score(te)
-    from oodgen.data.domains import DigitsDG
-    dg = DigitsDG(domains=["gray", "rotated"])
+    from oodgen.data.domains import DigitsShift
+    dg = DigitsShift(domains=["gray", "rotated"])
     with pytest.raises(ValueError, match="at least two ID classes"): class_split(dg, ["three"])
     with pytest.raises(ValueError, match="every class is an ID class"): class_split(dg, list(dg.classes))
     with pytest.raises(ValueError, match="overlaps the ID classes"): check_disjoint(["one", "two"], ["two", "nine"], "SVHN")

@@ -1,4 +1,4 @@
-"""The demo's numbers, pinned: two of its Stage 2 units with the demo's settings (Digits-DG, 100 steps, 21 images per
+"""The demo's numbers, pinned: two of its Stage 2 units with the demo's settings (Digits-Shift, 100 steps, 21 images per
 training domain a step) in portable numerics (`OODGEN_PORTABLE=1`: torch's default kernels, MKL's COMPATIBLE branch, no
 oneDNN / NNPACK, one thread), the mode `make demo` runs in. Portable numbers are the same on every x86-64 CPU, so they
 are pinned exactly; each unit runs in a fresh process (the kernels are chosen before torch loads) under the machine's own
@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import oodgen.benchmark as B
-from oodgen.data.domains import DigitsDG
+from oodgen.data.domains import DigitsShift
 
 PINS = {  # (algorithm, held-out domain) -> {(metric, domain, split): value at the last step}, portable numerics
     ('ERM', 'colored'): {
@@ -43,7 +43,7 @@ def unit_result(algorithm: str, test_domain: str = "colored") -> dict:
     "The demo unit's last-step accuracy / macro-F1 records, in this process (one thread, as each demo worker)."
     threads = torch.get_num_threads(); torch.set_num_threads(1)
     try:
-        ds = DigitsDG()
+        ds = DigitsShift()
         job = B.unit_jobs(ds, [algorithm], [test_domain], 1, [0], False)[0]
         out = B.train_unit(ds, job, steps=100, hparams={"batch_size": 21}, holdout=0.2, device="cpu", eval_every=None,
                            hparams_seed=0, ckpt_dir=None)

@@ -7,9 +7,9 @@ def test_library_rerun_in_one_folder_gives_the_full_table(tmp_path):
     "`RunRecord` + `run_leave_one_domain_out` twice in one folder: a fresh run retrains every unit, a resumed one reuses them."
     from oodgen.benchmark import results_table, run_leave_one_domain_out
     from oodgen.core import RunRecord
-    from oodgen.data.domains import DigitsDG
+    from oodgen.data.domains import DigitsShift
     import oodgen.train.algorithms  # noqa: F401  (registers ERM)
-    ds = DigitsDG(domains=["gray", "colored", "rotated"], size=16)    # 16 px: the runner's paths at a quarter of the compute
+    ds = DigitsShift(domains=["gray", "colored", "rotated"], size=16)    # 16 px: the runner's paths at a quarter of the compute
     def once(resume):
         run = RunRecord(tmp_path/"r", params={"steps": 2}, resume=resume)
         res = run_leave_one_domain_out(ds, run, ["ERM"], test_domains=["colored", "rotated"], seeds=[0], steps=2)

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import torch
 from conftest import oodgen_cli
-from oodgen.data.domains import DigitsDG
+from oodgen.data.domains import DigitsShift
 
 def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(stage1_run):
     "The shared tiny run (conftest `stage1_run`: limit 16, 64 px, 2 epochs, held-out `rotated`)."
@@ -21,7 +21,7 @@ def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(stage1_run):
             v = test[(test.metric == k) & (test["head"] == head)].value
             assert len(v) == 1 and 0 <= v.item() <= 1, (head, k)
     # 16 held-out images, 4 true captions each (2 templates x plain/"rotated") among 4 per class present: chance 1/classes
-    rotated = DigitsDG()["rotated"]                       # the run's held-out images: the first 16 of the domain
+    rotated = DigitsShift()["rotated"]                       # the run's held-out images: the first 16 of the domain
     x, y = torch.stack([rotated[i][0] for i in range(16)]), torch.tensor([rotated[i][1] for i in range(16)])
     chance = test[(test.metric == "i2t_R@1") & (test["head"] == "chance")].value.item()
     assert abs(chance - 1 / len(set(y.tolist()))) < 1e-9

@@ -1,4 +1,4 @@
-"""Stage 2 (24_train.distill) on Digits-DG, unit-level checks with random tiny teachers (the end-to-end Stage 2 run on
+"""Stage 2 (24_train.distill) on Digits-Shift, unit-level checks with random tiny teachers (the end-to-end Stage 2 run on
 a real Stage 1 run is in test_stage1.py, next to the Stage 1 run it shares)."""
 import pytest
 import torch
@@ -24,9 +24,9 @@ def teachers(tmp_path_factory):
 def test_teacher_that_saw_the_test_domain_is_refused(teachers):
     "Checked where a unit meets its teacher (RISE.prepare), in this process: no stage run needed."
     import oodgen.train.distill  # noqa: F401  (registers RISE)
-    from oodgen.data.domains import DigitsDG, split_domains
+    from oodgen.data.domains import DigitsShift, split_domains
     from oodgen.train.loop import build_algorithm
-    ds = DigitsDG(domains=["gray", "colored", "rotated", "inverted"])
+    ds = DigitsShift(domains=["gray", "colored", "rotated", "inverted"])
     alg = build_algorithm("RISE", ds.num_classes, {"teacher": str(teachers["leaky"])})
     with pytest.raises(ValueError, match=r"held-out domain\(s\) \['colored'\]"):
         alg.prepare(split_domains(ds, ["colored"]), ds.classes)
@@ -37,10 +37,10 @@ def test_unit_result_does_not_depend_on_teachers_already_loaded(tmp_path, teache
     import shutil
     import oodgen.train.distill as distill
     from oodgen.benchmark import train_unit, unit_jobs
-    from oodgen.data.domains import DigitsDG
+    from oodgen.data.domains import DigitsShift
     (tmp_path/"stage1-colored"/"checkpoints").mkdir(parents=True)
     shutil.copy(teachers["clean"], tmp_path/"stage1-colored"/"checkpoints"/"best.pt")
-    ds = DigitsDG(domains=["gray", "colored", "rotated", "inverted"])
+    ds = DigitsShift(domains=["gray", "colored", "rotated", "inverted"])
     job = unit_jobs(ds, ["RISE"], ["colored"], 1, [0], False)[0]
     kw = dict(steps=3, hparams={"teacher": str(tmp_path)}, holdout=0.2, device="cpu", eval_every=None, hparams_seed=0,
               ckpt_dir=None)

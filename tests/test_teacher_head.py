@@ -18,7 +18,7 @@ def tiny_teacher(path):
     t = ImageTextMatcher(create_image_encoder("resnet18", pretrained=False, trainable=False, input_size=32),
                          create_text_encoder("bigru", pretrained=False, trainable=False, hidden=16, emb_dim=32),
                          embed_dim=16, heads=2, cross_layers=2)
-    return save_teacher(t, path, train_domains=["gray", "colored", "inverted"], dataset="digits_dg", test_domain="rotated")
+    return save_teacher(t, path, train_domains=["gray", "colored", "inverted"], dataset="digits_shift", test_domain="rotated")
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +48,10 @@ def test_heads_on_frozen_teacher_features_are_scored_under_shift(head_run):
 def test_zero_shot_row_follows_rises_teacher_logits(head_run):
     "RISE (train_rise.py): teacher logits = 100 * norm(image emb) @ norm(mean over templates of class prompt embs).T."
     run, ck = head_run
-    from oodgen.data.domains import DigitsDG
+    from oodgen.data.domains import DigitsShift
     from oodgen.models.cross_attention import load_teacher
     from oodgen.train.distill import RISE_TEMPLATES
-    teacher, ds = load_teacher(ck), DigitsDG()
+    teacher, ds = load_teacher(ck), DigitsShift()
     rot = ds["rotated"]
     x, y = torch.stack([rot[i][0] for i in range(30)]), torch.tensor([rot[i][1] for i in range(30)])
     with torch.no_grad():

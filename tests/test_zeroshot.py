@@ -229,11 +229,11 @@ def test_car_ft_kl_is_zero_shot_to_fine_tuned():
 
 def test_finetune_all_trains_on_images(tmp_path):
     "`finetune='all'`: the towers train and evaluate on images (no cached features); WiSE-FT's ends still match."
-    from oodgen.data.domains import DigitsDG, split_domains
+    from oodgen.data.domains import DigitsShift, split_domains
     from oodgen.zeroshot import image_text_model, run_methods
     t = tiny_teacher(tmp_path/"t.pt", ["gray"])
     from torch.utils.data import Subset
-    ds = DigitsDG(domains=["gray", "rotated"])
+    ds = DigitsShift(domains=["gray", "rotated"])
     ds.datasets = [Subset(d, range(60)) for d in ds.datasets]        # 60 images a domain: the path, not the numbers
     sp = split_domains(ds, ["rotated"], seed=0)
     recs = run_methods(image_text_model(str(t), ["rotated"]), ds, sp, methods=["zeroshot", "FT", "WiSE-FT"],
@@ -247,13 +247,13 @@ def test_finetune_all_trains_on_images(tmp_path):
 
 def test_a_loaded_frozen_teacher_is_fine_tuned_in_its_copy(tmp_path):
     "Stage1Teacher loads the teacher with requires_grad off: FT, CAR-FT and FLYP must still train the copied tower."
-    from oodgen.data.domains import DigitsDG, split_domains
+    from oodgen.data.domains import DigitsShift, split_domains
     from oodgen.train.finetune import finetune_classifier
     from oodgen.zeroshot import image_text_model, split_inputs, zeroshot_classifier
     from torch.utils.data import Subset
     m = image_text_model(str(tiny_teacher(tmp_path/"t.pt", ["gray"])), ["rotated"])
     assert not any(p.requires_grad for p in m.top.parameters())
-    ds = DigitsDG(domains=["gray", "rotated"]); ds.datasets = [Subset(d, range(40)) for d in ds.datasets]
+    ds = DigitsShift(domains=["gray", "rotated"]); ds.datasets = [Subset(d, range(40)) for d in ds.datasets]
     data = split_inputs(m, split_domains(ds, ["rotated"]), on_features=True)
     clf = zeroshot_classifier(m, ds.classes, ["a {}"], on_features=True)
     before = {k: v.clone() for k, v in clf.state_dict().items()}
@@ -263,7 +263,7 @@ def test_a_loaded_frozen_teacher_is_fine_tuned_in_its_copy(tmp_path):
 
 @pytest.mark.slow
 def test_the_journal_comparison(tmp_path):
-    """Issue 13's comparison on one pretrained backbone (ImageNet EfficientNet-Lite0), 3 seeds x every held-out Digits-DG
+    """Issue 13's comparison on one pretrained backbone (ImageNet EfficientNet-Lite0), 3 seeds x every held-out Digits-Shift
     domain, training-domain validation: the robust fine-tuning family (this stage, default parameters) beside ERM and
     the RISE student fine-tuning the whole backbone, distilled from the same Stage 1 teachers. About an hour on 2 CPU
     cores; the README's table is this test's `comparison.md` (OODGEN_SLOW=1 to run)."""

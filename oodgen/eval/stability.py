@@ -257,7 +257,7 @@ def check_pipeline_cams(params: dict, defaults: dict | None = None):
     from oodgen.models.encoders import create_image_encoder
     from oodgen.train.loop import build_algorithm
     import oodgen.benchmark  # noqa: F401  (registers the algorithms)
-    d = {"dataset": "digits_dg", "data_root": None, "image_size": 224, "backbone": "small_cnn", "image_encoder": "efficientnet_lite0",
+    d = {"dataset": "digits_shift", "data_root": None, "image_size": 224, "backbone": "small_cnn", "image_encoder": "efficientnet_lite0",
          **(defaults or {}), **params}
     try: ds = get_dataset(d["dataset"], d["data_root"], image_size=d["image_size"]); size = int(ds.datasets[0][0][0].shape[-1])
     except Exception: ds, size = None, 0      # data not readable here (not there yet, ...): the stage itself says why and how

@@ -16,8 +16,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     from oodgen.benchmark import run_leave_one_domain_out
     from oodgen.core import RunRecord
-    from oodgen.data.domains import DigitsDG
-    ds, times = DigitsDG(), {}
+    from oodgen.data.domains import DigitsShift
+    ds, times = DigitsShift(), {}
     for jobs in (1, 2):
         run = RunRecord(tempfile.mkdtemp(prefix=f"jobs{jobs}-"))
         t = time.perf_counter()

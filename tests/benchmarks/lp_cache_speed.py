@@ -1,5 +1,5 @@
 """Linear probe on cached frozen features vs. features recomputed: the same probe (zero-shot tower features of a
-Digits-DG held-out split, scikit-learn LogisticRegression over a C grid chosen on validation), once with the
+Digits-Shift held-out split, scikit-learn LogisticRegression over a C grid chosen on validation), once with the
 EfficientNet-Lite0 features read from the on-disk `FeatureCache`, once with every image encoded again. Prints
 both times and the speed ratio.
 
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Subset
 
-from oodgen.data.domains import DigitsDG, split_domains
+from oodgen.data.domains import DigitsShift, split_domains
 from oodgen.models.cross_attention import ImageTextMatcher
 from oodgen.models.encoders import create_image_encoder, create_text_encoder
 from oodgen.train.finetune import linear_probe, unit_features
@@ -38,7 +38,7 @@ def main():
     ap.add_argument("--Cs", type=int, default=5, help="points of the C grid (logspace(-3, 3))")
     a = ap.parse_args()
     torch.manual_seed(0)
-    ds = DigitsDG()
+    ds = DigitsShift()
     ds.datasets = [Subset(d, range(min(a.limit, len(d)))) for d in ds.datasets]
     splits = split_domains(ds, ["rotated"], seed=0)
     ie = create_image_encoder("efficientnet_lite0", trainable=False, input_size=a.image_size)
@@ -46,7 +46,7 @@ def main():
     model = stage1_model(ImageTextMatcher(ie, te, embed_dim=128, heads=4).eval())
     Cs = np.logspace(-3, 3, a.Cs)
     n = sum(len(d) for d in ds.datasets)
-    print(f"Digits-DG, {n} images ({a.limit} per domain), efficientnet-lite0 @ {a.image_size}px, {a.Cs} C values; "
+    print(f"Digits-Shift, {n} images ({a.limit} per domain), efficientnet-lite0 @ {a.image_size}px, {a.Cs} C values; "
           f"torch threads {torch.get_num_threads()}")
     first, _ = probe_time(model, ds, splits, True, Cs)          # builds the cache entries (whole domains) or reads them
     cached, acc_c = probe_time(model, ds, splits, True, Cs)

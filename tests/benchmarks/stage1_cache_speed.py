@@ -3,7 +3,7 @@ cached features (same model, data, batches and optimizer). Prints samples/s for 
 
     .venv/bin/python tests/benchmarks/stage1_cache_speed.py [--limit 24] [--image-size 128] [--batch-size 32]
 
-Real encoders (offline): efficientnet-lite0 (ImageNet) and MiniLM, on Digits-DG template-caption pairs.
+Real encoders (offline): efficientnet-lite0 (ImageNet) and MiniLM, on Digits-Shift template-caption pairs.
 """
 import argparse, tempfile, time
 
@@ -12,7 +12,7 @@ import torch
 from oodgen.train.contrastive import ContrastiveTrainer, model_inputs, pair_data, TrainConfig
 from oodgen.models.cross_attention import ImageTextMatcher
 from oodgen.data.captions import labelled_caption_splits
-from oodgen.data.domains import DigitsDG
+from oodgen.data.domains import DigitsShift
 from oodgen.models.encoders import create_image_encoder, create_text_encoder
 from oodgen.models.feature_cache import FeatureCache
 
@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32)
     a = ap.parse_args()
     torch.manual_seed(0)
-    pairs = labelled_caption_splits(DigitsDG(), "rotated", limit=a.limit)["train"]
+    pairs = labelled_caption_splits(DigitsShift(), "rotated", limit=a.limit)["train"]
     ie = create_image_encoder("efficientnet_lite0", trainable=False, input_size=a.image_size)
     te = create_text_encoder("minilm", trainable=False)
     cfg = TrainConfig(batch_size=a.batch_size, device="cpu")

@@ -4,7 +4,7 @@
                                           [--teacher runs/<pipeline>]   # adds RISE: a Stage 1 run folder (or folder of them)
                                           [--test-domain colored]
 
-A unit is `oodgen.benchmark.train_unit` as `make demo` runs it (Digits-DG, held-out `colored`, 100 steps, every split
+A unit is `oodgen.benchmark.train_unit` as `make demo` runs it (Digits-Shift, held-out `colored`, 100 steps, every split
 evaluated at the end, checkpoint written), timed end to end. The bare loop is the same algorithm's `update` on one
 fixed step's minibatches (one per training domain) from the unit's own training data: no data loading, no
 evaluation, no setup. The figure is the ratio unit steps/s / bare steps/s (target >= 0.7). The first unit of an
@@ -55,13 +55,13 @@ def main(argv=None):
     import tempfile
     import oodgen.train.algorithms  # noqa: F401  (registers ERM, ERM_AugMix)
     from oodgen.benchmark import unit_jobs
-    from oodgen.data.domains import DigitsDG
+    from oodgen.data.domains import DigitsShift
     algorithms = a.algorithms.split(",") + (["RISE"] if a.teacher else [])
     if a.teacher: import oodgen.train.distill  # noqa: F401  (registers RISE)
-    ds = DigitsDG()
+    ds = DigitsShift()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"cores {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, load {load:.1f}, "
-          f"torch threads {torch.get_num_threads()}, {a.steps} steps per unit, Digits-DG held-out {a.test_domain}")
+          f"torch threads {torch.get_num_threads()}, {a.steps} steps per unit, Digits-Shift held-out {a.test_domain}")
     print(f"{'algorithm':11s} {'unit':5s} {'unit steps/s':>12s} {'bare steps/s':>12s} {'ratio':>6s} | {'cpu ratio':>9s}")
     with tempfile.TemporaryDirectory() as ck:
         for name in algorithms:
