@@ -32,8 +32,9 @@ docs: install
 demo: install
 	$(BIN)/oodgen pipeline --portable --out runs --jobs 2 -p epochs 2 -p steps 100 -p cpu_threads 0 -p hparams "{batch_size: 21}"
 
-## Library == notebooks, notebooks clean, README / docs pages == their notebooks, then notebook tests and pytest.
-test: install sync-check nbtest pytest
+## Library == notebooks, notebooks clean, README / docs pages == their notebooks, the documentation site (checked by
+## tests/test_docs.py), then notebook tests and pytest.
+test: install sync-check docs nbtest pytest
 
 sync-check: install
 	@before=$$(git status --porcelain -- oodgen nbs README.md docs; git diff -- oodgen nbs README.md docs | md5sum); \
