@@ -240,6 +240,8 @@ def main(argv=None):
     except (CLIError, ValueError, OSError) as e:
         print(f"oodgen: error: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:          # Ctrl-C: one line, no traceback; finished runs / points / units are kept
+        import logging   # the killed kernel's pending task would be logged by asyncio at exit, after our line: not news
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         print("oodgen: interrupted; rerun the same command to resume", file=sys.stderr); sys.exit(130)
 
 
