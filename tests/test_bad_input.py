@@ -223,7 +223,8 @@ def test_ctrl_c_during_a_real_run(tmp_path):
                          stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
     try:
         t0 = time.time()
-        while not (tmp_path/"r"/"params.json").exists() and p.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        # env.json: the experiment cells run (a signal while the kernel still starts can be lost: see the closing note)
+        while not (tmp_path/"r"/"env.json").exists() and p.poll() is None and time.time() - t0 < 240: time.sleep(0.1)
         time.sleep(2); os.killpg(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=120)
     finally: p.kill(); p.wait()
