@@ -102,9 +102,8 @@ def topk_iou(a: torch.Tensor, b: torch.Tensor, k: float = 0.2, mask: torch.Tenso
 
 # %% ../../nbs/31_eval.stability.ipynb #260441f0
 def saliency(model, images: torch.Tensor, targets=None, method: str | Callable = "gradcam", **kwargs) -> torch.Tensor:
-    "Maps `(B, H, W)` in [0, 1]: a `CAM_METHODS` name, 'smoothgrad', or a function `(model, images, targets)`."
+    "Maps `(B, H, W)` in [0, 1]: a `SALIENCY` name (the CAM family, 'smoothgrad', ...) or a function `(model, images, targets)`."
     if callable(method): return method(model, images, targets)
-    if method == "smoothgrad": return smoothgrad(model, images, targets, **kwargs)
     return compute_cam(model, images, targets, method, **kwargs)
 
 def heatmap_stability(models, images: torch.Tensor, shifts: Sequence, targets=None, method: str | Callable = "gradcam",
