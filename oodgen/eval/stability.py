@@ -18,7 +18,7 @@ from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
 
 from ..models.classifiers import SmallCNN
 from ..core import save_table, table_markdown
-from .saliency import check_images, compute_cam, guided_gradcam, predict, saliency_model, smoothgrad
+from .saliency import check_images, compute_cam, guided_gradcam, predict, SALIENCY, saliency_model, smoothgrad
 
 # %% auto #0
 __all__ = ['COLOR_SHIFTS', 'Shift', 'blur', 'rotation', 'color_shift', 'corruption', 'as_shift', 'heatmap_mse', 'heatmap_pearson',
