@@ -92,3 +92,16 @@ def test_bad_inputs_say_what_to_pass():
         heatmap_stability({"a": net}, x, [grow], targets=[1, 2])
     assert check_images(x) is x
 
+
+
+def test_one_saliency_registry_holds_every_method():
+    from oodgen.eval.saliency import CAM_METHODS, SALIENCY
+    from oodgen.eval.stability import saliency
+    assert set(CAM_METHODS) | {"smoothgrad", "guided_backprop", "guided_gradcam"} <= set(SALIENCY)
+    torch.manual_seed(0); net = SmallCNN(10).eval(); x = torch.rand(2, 3, 16, 16)
+    sg = smoothgrad(net, x, [1, 2], n_samples=3)                          # by name: the same maps as before
+    assert torch.equal(compute_cam(net, x, [1, 2], "smoothgrad", n_samples=3), sg)
+    assert torch.equal(saliency(net, x, [1, 2], "smoothgrad", n_samples=3), sg)
+    for m in SALIENCY: assert compute_cam(net, x, [1, 2], m).shape == (2, 16, 16), m
+    with pytest.raises(ValueError, match="unknown saliency method 'smothgrad'; known: eigencam.*smoothgrad"):
+        compute_cam(net, x, method="smothgrad")

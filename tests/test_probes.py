@@ -1,4 +1,4 @@
-"Probes stage (43_probes) and the operators (17_models.operators): formulas against the reference code, ported here; the cue-conflict data script on a local server; the stage end to end (tiny parameters) and its errors."
+"Probes stage (43_probes; its library 33_eval.probes) and the operators (17_models.operators): formulas against the reference code, ported here; the cue-conflict data script on a local server; the stage end to end (tiny parameters) and its errors."
 import math
 import sys
 from pathlib import Path
@@ -187,3 +187,14 @@ def test_stage_end_to_end(tmp_path, monkeypatch):
     # bad sizes fail in the stage's first cell (check_locality_params), before any training
     with pytest.raises(ValueError, match="does not divide the 32x32"): P.check_locality_params((32, 32), 5)
     with pytest.raises(ValueError, match="unknown shape view"): P.semantic_views(torch.rand(1, 3, 8, 8), "outline")
+
+
+# ------------------------------------------------------------------------------- the library's home
+def test_the_stage_module_keeps_the_old_names_and_the_registry_runs():
+    import oodgen.eval.probes as L
+    assert P.fit_linear_probe is L.fit_linear_probe and P.semantic_views is L.semantic_views and P.PROBES is L.PROBES
+    assert {"semantic", "cue_conflict", "texture_fill", "locality", "style", "class_separation"} <= set(L.PROBES)
+    with pytest.raises(ValueError, match="unknown probe 'shape'; known: class_separation, cue_conflict"):
+        L.run_probe("shape", {}, torch.rand(1, 3, 8, 8), torch.zeros(1))
+    import oodgen.diffusion as D, oodgen.eval.diffusion_classifier as DC
+    assert D.classify is DC.classify and D.train_denoiser is DC.train_denoiser and callable(D.dataset_images)

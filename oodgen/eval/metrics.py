@@ -12,7 +12,7 @@ from sklearn.metrics import classification_report as _sklearn_report, f1_score
 
 # %% auto #0
 __all__ = ['MACRO_F1_CONVENTION', 'accuracy', 'macro_f1', 'classification_report', 'recall_at_k', 'retrieval_metrics',
-           'retrieval_chance']
+           'retrieval_chance', 'logistic_regression', 'linear_probe']
 
 # %% ../../nbs/16_eval.metrics.ipynb #e5c4920c
 MACRO_F1_CONVENTION = ("macro-F1: sklearn f1_score(average='macro') over all classes of the dataset "
@@ -72,3 +72,35 @@ def retrieval_chance(positives: torch.Tensor, ks: Sequence[int] = (1, 5, 10)) ->
     i2t, t2i = _chance(positives, ks), _chance(positives.T, ks)
     out = {f"i2t_R@{k}": v for k, v in i2t.items()} | {f"t2i_R@{k}": v for k, v in t2i.items()}
     return out | {"rsum": sum(out.values())}
+
+# %% ../../nbs/16_eval.metrics.ipynb #9d198a33
+def logistic_regression(C: float = 1.0, # inverse L2 strength
+                        max_iter: int = 1000, # lbfgs iterations
+                        standardize: bool = False, # a `StandardScaler` first (the estimator is then a pipeline)
+                       ):
+    "An unfitted linear probe: scikit-learn's L2 `LogisticRegression`, optionally after a `StandardScaler`."
+    from sklearn.linear_model import LogisticRegression
+    lr = LogisticRegression(C=float(C), max_iter=max_iter)
+    if not standardize: return lr
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    return make_pipeline(StandardScaler(), lr)
+
+def linear_probe(train_x, # features (N, D)
+                 train_y, # labels (N,)
+                 val_x=None, val_y=None, # validation features and labels that choose `C` (None: one C, no choice)
+                 Cs: Sequence[float] = tuple(np.logspace(-4, 4, 9)), # the C values tried
+                 max_iter: int = 1000, # lbfgs iterations
+                 standardize: bool = False, # a `StandardScaler` first
+                ) -> tuple:
+    "The `logistic_regression` with the `C` that is best on (val_x, val_y) (first best), and {C: val accuracy}."
+    tx, ty = np.asarray(train_x, dtype=np.float64), np.asarray(train_y)
+    if val_x is None:
+        if len(Cs) != 1: raise ValueError(f"choosing C among {len(Cs)} values needs validation data (val_x, val_y)")
+        return logistic_regression(Cs[0], max_iter, standardize).fit(tx, ty), {}
+    vx, scores, fitted = np.asarray(val_x, dtype=np.float64), {}, {}
+    for C in Cs:
+        lr = logistic_regression(C, max_iter, standardize).fit(tx, ty)
+        scores[float(C)], fitted[float(C)] = float((lr.predict(vx) == np.asarray(val_y)).mean()), lr
+    best = max(scores, key=lambda c: (scores[c], -list(scores).index(c)))
+    return fitted[best], scores

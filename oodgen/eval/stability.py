@@ -18,7 +18,7 @@ from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
 
 from ..models.classifiers import SmallCNN
 from ..core import save_table, table_markdown
-from .saliency import check_images, compute_cam, guided_gradcam, predict, saliency_model, smoothgrad
+from .saliency import check_images, compute_cam, guided_gradcam, predict, SALIENCY, saliency_model, smoothgrad
 
 # %% auto #0
 __all__ = ['COLOR_SHIFTS', 'Shift', 'blur', 'rotation', 'color_shift', 'corruption', 'as_shift', 'heatmap_mse', 'heatmap_pearson',
@@ -102,9 +102,8 @@ def topk_iou(a: torch.Tensor, b: torch.Tensor, k: float = 0.2, mask: torch.Tenso
 
 # %% ../../nbs/31_eval.stability.ipynb #260441f0
 def saliency(model, images: torch.Tensor, targets=None, method: str | Callable = "gradcam", **kwargs) -> torch.Tensor:
-    "Maps `(B, H, W)` in [0, 1]: a `CAM_METHODS` name, 'smoothgrad', or a function `(model, images, targets)`."
+    "Maps `(B, H, W)` in [0, 1]: a `SALIENCY` name (the CAM family, 'smoothgrad', ...) or a function `(model, images, targets)`."
     if callable(method): return method(model, images, targets)
-    if method == "smoothgrad": return smoothgrad(model, images, targets, **kwargs)
     return compute_cam(model, images, targets, method, **kwargs)
 
 def heatmap_stability(models, images: torch.Tensor, shifts: Sequence, targets=None, method: str | Callable = "gradcam",

@@ -21,7 +21,7 @@ from .distill import class_prompt_name
 # %% auto #0
 __all__ = ['CONTEXT_REDUCE', 'FINETUNERS', 'template_strings', 'zeroshot_weights', 'clean_classnames', 'ZeroShotClassifier',
            'predictions', 'accuracy_of', 'set_bn_eval', 'amp_context', 'finetune_classifier', 'unit_features',
-           'linear_probe', 'load_probe', 'average_states', 'wise_ft', 'uniform_soup', 'greedy_soup', 'context_prompts',
+           'load_probe', 'average_states', 'wise_ft', 'uniform_soup', 'greedy_soup', 'context_prompts',
            'context_weights', 'car_ft_kl', 'car_ft_loss', 'context_scores', 'context_accuracy', 'FLYPText',
            'flyp_finetune', 'FinetuneJob', 'Fitted', 'Finetuner', 'register_finetuner', 'finetuner', 'LP', 'FT', 'LPFT',
            'wise_curve', 'WiSEFT', 'Soup', 'SoupUniform', 'SoupGreedy', 'CARFT', 'CARFTWiSE', 'CARSoup',
@@ -127,17 +127,7 @@ def unit_features(clf: ZeroShotClassifier, # the classifier whose tower's unit f
     return torch.cat(feats), torch.cat(ys)
 
 # %% ../../nbs/27_train.finetune.ipynb #8ba0baae
-def linear_probe(train_x, train_y, val_x, val_y, Cs: Sequence[float] = tuple(np.logspace(-4, 4, 9)),
-                 max_iter: int = 1000) -> tuple:
-    "The `LogisticRegression` with the `C` that is best on (val_x, val_y) (first best), and {C: val accuracy}."
-    from sklearn.linear_model import LogisticRegression
-    tx, vx = np.asarray(train_x, dtype=np.float64), np.asarray(val_x, dtype=np.float64)
-    scores, fitted = {}, {}
-    for C in Cs:
-        lr = LogisticRegression(C=float(C), max_iter=max_iter).fit(tx, np.asarray(train_y))
-        scores[float(C)], fitted[float(C)] = float((lr.predict(vx) == np.asarray(val_y)).mean()), lr
-    best = max(scores, key=lambda c: (scores[c], -list(scores).index(c)))
-    return fitted[best], scores
+from ..eval.metrics import linear_probe   # the one linear probe: `C` chosen on the validation split
 
 def load_probe(clf: ZeroShotClassifier, probe) -> ZeroShotClassifier:
     "Copy a fitted probe's weights into the classifier's head (absent classes: zero weight, a very low bias)."

@@ -15,6 +15,7 @@ from torch.utils.data import ConcatDataset, Dataset, Subset
 from ..core import data_root
 from ..data.corruptions import CIFARC, CorruptedDataset
 from ..data.domains import dataset_targets, MultiDomainDataset, split_domains
+from ..eval.metrics import logistic_regression
 from .distill import class_prompt_name, CrossTeacher, dataset_teacher_embeddings, RISE_TEMPLATES
 
 # %% auto #0
@@ -43,14 +44,12 @@ HEADS = ("linear", "mlp")
 
 def make_head(kind: str = "linear", seed: int = 0):
     "An unfitted scikit-learn pipeline: standardisation, then a `linear` (logistic regression) or `mlp` classifier."
-    from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     if kind not in HEADS: raise ValueError(f"unknown head {kind!r}; known: {', '.join(HEADS)}")
-    clf = (LogisticRegression(max_iter=2000) if kind == "linear" else
-           MLPClassifier((256,), max_iter=300, random_state=seed))
-    return make_pipeline(StandardScaler(), clf)
+    if kind == "linear": return logistic_regression(max_iter=2000, standardize=True)   # the project's one linear probe
+    return make_pipeline(StandardScaler(), MLPClassifier((256,), max_iter=300, random_state=seed))
 
 # %% ../../nbs/25_train.teacher_head.ipynb #83b066cd
 @torch.no_grad()
