@@ -16,45 +16,16 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from ..core import Registry, progress_bar, require, seed_everything
 from .contrastive import clip_loss_masked
-from .distill import class_prompt_name
+from ..models.image_text import (ImageTextModel, ZeroShotClassifier, class_prompt_name, clean_classnames, template_strings,   # their home;
+                                     zeroshot_weights)   # re-exported
 
 # %% auto #0
-__all__ = ['CONTEXT_REDUCE', 'FINETUNERS', 'template_strings', 'zeroshot_weights', 'clean_classnames', 'ZeroShotClassifier',
-           'predictions', 'accuracy_of', 'set_bn_eval', 'amp_context', 'finetune_classifier', 'unit_features',
-           'linear_probe', 'load_probe', 'average_states', 'wise_ft', 'uniform_soup', 'greedy_soup', 'context_prompts',
-           'context_weights', 'car_ft_kl', 'car_ft_loss', 'context_scores', 'context_accuracy', 'FLYPText',
-           'flyp_finetune', 'FinetuneJob', 'Fitted', 'Finetuner', 'register_finetuner', 'finetuner', 'LP', 'FT', 'LPFT',
-           'wise_curve', 'WiSEFT', 'Soup', 'SoupUniform', 'SoupGreedy', 'CARFT', 'CARFTWiSE', 'CARSoup',
+__all__ = ['CONTEXT_REDUCE', 'FINETUNERS', 'predictions', 'accuracy_of', 'set_bn_eval', 'amp_context', 'finetune_classifier',
+           'unit_features', 'linear_probe', 'load_probe', 'average_states', 'wise_ft', 'uniform_soup', 'greedy_soup',
+           'context_prompts', 'context_weights', 'car_ft_kl', 'car_ft_loss', 'context_scores', 'context_accuracy',
+           'FLYPText', 'flyp_finetune', 'FinetuneJob', 'Fitted', 'Finetuner', 'register_finetuner', 'finetuner', 'LP',
+           'FT', 'LPFT', 'wise_curve', 'WiSEFT', 'Soup', 'SoupUniform', 'SoupGreedy', 'CARFT', 'CARFTWiSE', 'CARSoup',
            'CARSoupUniform', 'CARSoupGreedy', 'FLYP']
-
-# %% ../../nbs/27_train.finetune.ipynb #07f0e674
-def template_strings(templates: Sequence, # `str.format` strings or functions of the class name (open_clip's)
-                    ) -> list[str]:
-    "Templates as `str.format` strings (open_clip ships them as functions of the class name)."
-    return [t if isinstance(t, str) else t("{}") for t in templates]
-
-# %% ../../nbs/27_train.finetune.ipynb #e1451942
-@torch.no_grad()
-def zeroshot_weights(encode_text: Callable, classnames: Sequence[str], templates: Sequence) -> torch.Tensor:
-    "Class weights (C, D): per class the normalised mean of its normalised template embeddings."
-    templates = template_strings(templates)
-    rows = [F.normalize(encode_text([t.format(c) for t in templates]).float(), dim=-1).mean(0) for c in classnames]
-    return F.normalize(torch.stack(rows), dim=-1)
-
-def clean_classnames(classes: Sequence[str]) -> list[str]:
-    "Class folder names as prompt words, in label order (`Alarm_Clock` -> `alarm clock`)."
-    return [class_prompt_name(c) for c in classes]
-
-# %% ../../nbs/27_train.finetune.ipynb #7e589f9e
-class ZeroShotClassifier(nn.Module):
-    "Image tower -> L2-normalise -> linear head (initialised to `logit_scale` x class text weights, zero bias)."
-    def __init__(self, tower: nn.Module, weights: torch.Tensor, logit_scale: float = 100.0):
-        super().__init__()
-        self.tower = tower
-        self.head = nn.Linear(weights.shape[1], weights.shape[0])
-        with torch.no_grad(): self.head.weight.copy_(logit_scale * weights); self.head.bias.zero_()
-    def features(self, x): return F.normalize(self.tower(x).float(), dim=-1)
-    def forward(self, x): return self.head(self.features(x))
 
 # %% ../../nbs/27_train.finetune.ipynb #30bad055
 @torch.no_grad()
