@@ -9,13 +9,15 @@ __all__ = ['PUBLIC_API']
 # %% ../nbs/93_api.ipynb #c77a1ebb
 PUBLIC_API = {   # name -> the modules imported (in order) the first time it is used; the name is read from the last
     "model_outputs": ["oodgen.eval.outputs"], "accuracy": ["oodgen.eval.metrics"],
-    "ALGORITHMS": ["oodgen.train.augmentation", "oodgen.train.algorithms"], "FINETUNERS": ["oodgen.train.finetune"],
+    "ALGORITHMS": ["oodgen.train.augmentation", "oodgen.train.distill", "oodgen.train.algorithms"], "FINETUNERS": ["oodgen.train.finetune"],
     "OOD_SCORES": ["oodgen.ood"], "ood_metrics": ["oodgen.ood"],
     "compute_cam": ["oodgen.eval.saliency"], "CAM_METHODS": ["oodgen.eval.saliency"], "SALIENCY": ["oodgen.eval.saliency"],
     "PROBES": ["oodgen.eval.probes"], "run_probe": ["oodgen.eval.probes"], "linear_probe": ["oodgen.eval.metrics"],
     "get_dataset": ["oodgen.data.domains"], "DATASETS": ["oodgen.data.domains"], "CORRUPTIONS": ["oodgen.data.corruptions"],
     "IMAGE_ENCODERS": ["oodgen.models.encoders"], "TEXT_ENCODERS": ["oodgen.models.encoders"],
-    "create_classifier": ["oodgen.models.classifiers"], "STAGES": ["oodgen.runs"], "run_stage": ["oodgen.runs"],
+    "create_classifier": ["oodgen.models.classifiers"], "TEACHERS": ["oodgen.models.image_text"],
+    "IMAGE_TEXT_MODELS": ["oodgen.models.image_text"], "image_text_model": ["oodgen.models.image_text"],
+    "resolve_teacher": ["oodgen.models.image_text"], "class_prompt_embeddings": ["oodgen.models.image_text"], "STAGES": ["oodgen.runs"], "run_stage": ["oodgen.runs"],
     "RunRecord": ["oodgen.core"]}
 
 def __getattr__(name: str):

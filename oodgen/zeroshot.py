@@ -4,7 +4,6 @@
 
 # %% ../nbs/41_zeroshot.ipynb #c1c5520b
 from __future__ import annotations
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -18,205 +17,19 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from .core import get_device, require, seed_everything
 from .data.domains import DomainSplits, MultiDomainDataset, dataset_targets
-from .train.finetune import (FINETUNERS, CONTEXT_REDUCE, FinetuneJob, ZeroShotClassifier, accuracy_of, clean_classnames,
-                                   context_accuracy, finetuner, template_strings, unit_features, zeroshot_weights)
+from .models.image_text import (CIFAR10_TEMPLATES, IMAGE_TEXT_MODELS, MODEL_KINDS, TEMPLATE_SETS, ImageTextModel,   # their home;
+    ZeroShotClassifier, clean_classnames, clip_model, context_recognition_prompts, cross_zeroshot_logits,   # also importable
+    domain_aware_templates, domain_words_of, image_text_model, open_clip_model, stage1_model, template_set,   # from here
+    template_strings, trunk_features, zeroshot_classifier, zeroshot_weights)
+from .train.contrastive import train_stage1_teacher
+from .train.finetune import FINETUNERS, CONTEXT_REDUCE, FinetuneJob, accuracy_of, context_accuracy, finetuner, unit_features
 
 # %% auto #0
-__all__ = ['CIFAR10_TEMPLATES', 'TEMPLATE_SETS', 'MODEL_KINDS', 'METHODS', 'domain_words_of', 'domain_aware_templates',
-           'template_set', 'context_recognition_prompts', 'ImageTextModel', 'stage1_model', 'clip_model',
-           'open_clip_model', 'image_text_model', 'zeroshot_classifier', 'cross_zeroshot_logits', 'trunk_features',
-           'as_tensors', 'split_parts', 'split_inputs', 'check_methods', 'context_recognizer', 'run_methods',
+__all__ = ['METHODS', 'as_tensors', 'split_parts', 'split_inputs', 'check_methods', 'context_recognizer', 'run_methods',
            'cross_records', 'headline', 'method_table', 'plot_wise_curve', 'probit', 'plot_accuracy_on_the_line',
-           'plot_context_accuracy', 'train_stage1_teacher']
-
-# %% ../nbs/41_zeroshot.ipynb #a11092de
-# openai/CLIP data/prompts.md, section CIFAR10 (no installed package ships these 18)
-CIFAR10_TEMPLATES = tuple(f"a {q}photo of {a} {s}{{}}." for a in ("a", "the") for q, s in
-                          [("", ""), ("blurry ", ""), ("black and white ", ""), ("low contrast ", ""), ("high contrast ", ""),
-                           ("bad ", ""), ("good ", ""), ("", "small "), ("", "big ")])
-
-# %% ../nbs/41_zeroshot.ipynb #8a726a90
-def domain_words_of(ds: MultiDomainDataset, domain: str, images_per_domain: int = 32) -> list[str]:
-    "The distinct words `ds` uses for `domain` (`domain_words`) on its first `images_per_domain` images."
-    part, words = ds[domain], []
-    for i in range(min(images_per_domain, len(part))):
-        w = ds.domain_words(domain, part[i][0])
-        if w not in words: words.append(w)
-    return words
-
-def _with_domain(ds: MultiDomainDataset, words: str) -> list[str]:
-    "The dataset's templates naming a domain by `words`: its `{domain}` templates filled, else its plain ones + the words."
-    plain, slotted = [t for t in ds.templates if "{domain}" not in t], [t for t in ds.templates if "{domain}" in t]
-    w = words.replace("{", "{{").replace("}", "}}")
-    return [t.replace("{domain}", w) for t in slotted] if slotted else [f"{t} {w}" for t in plain]
-
-def domain_aware_templates(ds: MultiDomainDataset, domains: Sequence[str], images_per_domain: int = 32) -> list[str]:
-    "The dataset's plain templates, then each filled with the words of `domains` (Stage 1's captions)."
-    words = list(dict.fromkeys(w for d in domains for w in domain_words_of(ds, d, images_per_domain)))
-    return [t for t in ds.templates if "{domain}" not in t] + [t for w in words for t in _with_domain(ds, w)]
-
-def _fixed_sets() -> dict:
-    require("open_clip", "the ImageNet template sets"); from open_clip import OPENAI_IMAGENET_TEMPLATES, SIMPLE_IMAGENET_TEMPLATES
-    return {"photo": ["a photo of a {}."], "simple_imagenet": template_strings(SIMPLE_IMAGENET_TEMPLATES),
-            "openai_imagenet": template_strings(OPENAI_IMAGENET_TEMPLATES), "cifar10": list(CIFAR10_TEMPLATES)}
-
-TEMPLATE_SETS = ("photo", "simple_imagenet", "openai_imagenet", "cifar10", "dataset", "domains")
-
-def template_set(name: str, ds: MultiDomainDataset | None = None, domains: Sequence[str] = ()) -> list[str]:
-    "Templates by name: photo, simple_imagenet (7), openai_imagenet (80), cifar10 (18), dataset, domains (domain-aware)."
-    if name in ("dataset", "domains"):
-        if ds is None: raise ValueError(f"template set {name!r} needs the dataset")
-        return [t for t in ds.templates if "{domain}" not in t] if name == "dataset" else domain_aware_templates(ds, domains)
-    fixed = _fixed_sets()
-    if name not in fixed: raise ValueError(f"unknown template set {name!r}; known: {', '.join(TEMPLATE_SETS)}")
-    return fixed[name]
-
-# %% ../nbs/41_zeroshot.ipynb #7fa37771
-def context_recognition_prompts(ds: MultiDomainDataset, domains: Sequence[str], # the contexts to tell apart
-                                images_per_domain: int = 32) -> tuple[list[str], list[int]]:
-    "Prompts naming each of `domains` (its words in the dataset's templates) with every class, and each prompt's domain index."
-    names, prompts, owner = clean_classnames(ds.classes), [], []
-    for k, d in enumerate(domains):
-        for t in [t for w in domain_words_of(ds, d, images_per_domain) for t in _with_domain(ds, w)]:
-            prompts += [t.format(c) for c in names]; owner += [k] * len(names)
-    return prompts, owner
-
-# %% ../nbs/41_zeroshot.ipynb #d7d4a5b9
-@dataclass
-class ImageTextModel:
-    "An image tower, a text encoder and a logit scale; optional frozen trunks + trainable tops (image and text)."
-    name: str
-    image_tower: nn.Module                      # images in [0, 1] -> (B, D)
-    encode_text: Callable                       # list[str] -> (B, D)
-    logit_scale: float = 100.0
-    trunk: nn.Module | None = None              # frozen image part: images -> (B, F) features that may be cached
-    top: nn.Module | None = None                # trainable image part: (B, F) features -> (B, D)
-    text_trunk: Callable | None = None          # frozen text part: list[str] -> (B, F_t)
-    text_top: nn.Module | None = None           # trainable text part: (B, F_t) -> (B, D)
-    cross_scores: Callable | None = None        # (image dataset, prompts) -> (N, P) cosines (Stage 1 cross head)
-
-# %% ../nbs/41_zeroshot.ipynb #8a0b0806
-class _Pooled(nn.Module):
-    "An oodgen image encoder's pooled feature."
-    def __init__(self, encoder): super().__init__(); self.encoder = encoder
-    def forward(self, x): return self.encoder(x).pooled.float()
-
-def stage1_model(matcher, name: str = "stage1") -> ImageTextModel:
-    "A Stage 1 teacher as an `ImageTextModel` (trunks: its frozen encoders; tops: its projection heads)."
-    trunk, memo = _Pooled(matcher.image_encoder), {}
-    def text_trunk(texts):
-        "Pooled text-encoder features; a frozen encoder's are kept per string (prompt sets repeat across seeds)."
-        texts = list(texts)
-        if matcher.text_encoder.trainable: return matcher.encode_texts(texts).pooled.float()
-        if new := [t for t in dict.fromkeys(texts) if t not in memo]:
-            with torch.no_grad(): memo.update(zip(new, matcher.encode_texts(new).pooled.float()))
-        return torch.stack([memo[t] for t in texts])
-    @torch.no_grad()
-    def cross(images: Dataset, prompts):
-        from oodgen.models.feature_cache import compute_image_features, FeatureCache
-        ie, dev = matcher.image_encoder, next(matcher.parameters()).device
-        feats = FeatureCache().image_features(ie, images, device=dev) if not ie.trainable else compute_image_features(ie, images, device=dev)
-        return matcher.score_matrix(feats, matcher.encode_texts(list(prompts)))["cross"]
-    return ImageTextModel(name, nn.Sequential(trunk, matcher.image_proj), lambda t: matcher.text_proj(text_trunk(t)),
-                          float(matcher.scales()[0].detach()), trunk, matcher.image_proj, text_trunk, matcher.text_proj, cross)
-
-# %% ../nbs/41_zeroshot.ipynb #b2bd888f
-class _CLIPVisual(nn.Module):
-    "A CLIP visual tower on images in [0, 1]: resize to its resolution, normalise, encode."
-    def __init__(self, encode_image: Callable, visual: nn.Module, size: int, mean, std):
-        super().__init__(); self.visual, self.encode_image, self.size = visual, encode_image, size
-        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
-    def forward(self, x):
-        x = F.interpolate(x, size=(self.size, self.size), mode="bicubic", align_corners=False).clamp(0, 1)
-        return self.encode_image((x - self.mean) / self.std).float()
-
-def clip_model(arch: str, pretrained: bool = True, path=None, **overrides) -> ImageTextModel:
-    "OpenAI CLIP (via `oodgen.models.encoders.load_clip`: weights file or a clear error) as an `ImageTextModel`."
-    from oodgen.models.encoders import load_clip, _import_clip
-    from oodgen.models.weights import CLIP_MEAN, CLIP_STD
-    with torch.random.fork_rng(devices=[]): m, tag = load_clip(arch, pretrained, path, **overrides)
-    m.eval(); clip = _import_clip()
-    tower = _CLIPVisual(m.encode_image, m.visual, m.visual.input_resolution, CLIP_MEAN, CLIP_STD)
-    enc = lambda texts: m.encode_text(clip.tokenize(list(texts), truncate=True).to(m.logit_scale.device)).float()
-    return ImageTextModel(f"clip:{arch}", tower, enc, float(m.logit_scale.detach().exp()), tower, nn.Identity())
-
-def open_clip_model(arch: str, pretrained: str | None = None, model=None) -> ImageTextModel:
-    "An open_clip model (`pretrained`: a tag of `open_clip.list_pretrained()`, or None: random) as an `ImageTextModel`."
-    open_clip = require("open_clip", "an open_clip model")
-    if model is None:
-        try:
-            with torch.random.fork_rng(devices=[]): model = open_clip.create_model(arch, pretrained=pretrained)
-        except RuntimeError as e:
-            raise ValueError(f"open_clip:{arch}@{pretrained}: {str(e).splitlines()[0][:200]}; known tags for {arch}: "
-                             f"{', '.join(t for a, t in open_clip.list_pretrained() if a == arch) or 'none'}") from None
-        except Exception as e:
-            raise FileNotFoundError(f"cannot load open_clip weights {arch}@{pretrained} ({type(e).__name__}: "
-                                    f"{str(e).splitlines()[0][:160]}); they come from the Hugging Face hub: download them where "
-                                    f"there is network and copy the cache (HF_HOME), or use clip:<arch> with a local file") from None
-    model.eval(); tok = open_clip.get_tokenizer(arch)
-    v = model.visual; size = v.image_size[0] if isinstance(v.image_size, (tuple, list)) else v.image_size
-    tower = _CLIPVisual(model.encode_image, v, size, getattr(v, "image_mean", None) or open_clip.OPENAI_DATASET_MEAN,
-                        getattr(v, "image_std", None) or open_clip.OPENAI_DATASET_STD)
-    enc = lambda texts: model.encode_text(tok(list(texts)).to(model.logit_scale.device)).float()
-    return ImageTextModel(f"open_clip:{arch}", tower, enc, float(model.logit_scale.detach().exp()), tower, nn.Identity())
-
-# %% ../nbs/41_zeroshot.ipynb #a3727ecf
-MODEL_KINDS = ("clip:<arch>", "open_clip:<arch>[@<pretrained tag>]", "a Stage 1 teacher (checkpoint, run folder, "
-               "folder of stage1-<domain> runs, or a register_teacher name)")
-
-def image_text_model(spec: str, test_domains: Sequence[str] = (), device="cpu") -> ImageTextModel:
-    "An `ImageTextModel` by name: `clip:RN50`, `open_clip:ViT-B-32@laion2b_s34b_b79k`, or a Stage 1 teacher."
-    from oodgen.models.encoders import IMAGE_ENCODERS
-    from oodgen.train.distill import resolve_teacher, _TEACHERS
-    dev = get_device(str(device))
-    if spec.startswith("clip:"): m = clip_model(spec.split(":", 1)[1])
-    elif spec.startswith("open_clip:"):
-        arch, _, tag = spec.split(":", 1)[1].partition("@"); m = open_clip_model(arch, tag or None)
-    elif spec in IMAGE_ENCODERS and spec not in _TEACHERS:
-        raise ValueError(f"{spec!r} is an image encoder without a text tower: zero-shot needs an image-text model; "
-                         f"use one of: {'; '.join(MODEL_KINDS)}")
-    elif spec in _TEACHERS or Path(spec).expanduser().exists():
-        t = resolve_teacher(spec, test_domains, dev)
-        if not hasattr(t, "model") or not hasattr(t.model, "image_proj"):
-            raise ValueError(f"teacher {spec!r} is not a Stage 1 image-text matcher; known: {'; '.join(MODEL_KINDS)}")
-        m = stage1_model(t.model, f"stage1:{Path(spec).name}")
-    else: raise ValueError(f"unknown image-text model {spec!r}; known: {'; '.join(MODEL_KINDS)}")
-    m.image_tower.to(dev)
-    return m
-
-# %% ../nbs/41_zeroshot.ipynb #105e1399
-def zeroshot_classifier(model: ImageTextModel, classnames: Sequence[str], templates: Sequence, on_features: bool = False) -> ZeroShotClassifier:
-    "The zero-shot classifier of `model` on a copy of its tower: the trainable top over cached trunk features (`on_features`) or the whole image tower, all trainable."
-    W = zeroshot_weights(model.encode_text, clean_classnames(classnames), templates)
-    tower = model.top if on_features else model.image_tower
-    if on_features and tower is None: raise ValueError(f"{model.name} has no trunk / top split; use finetune='all'")
-    tower = copy.deepcopy(tower).requires_grad_(True)   # a loaded teacher comes frozen: its copy here is trained
-    if not on_features:            # the whole tower trains: a frozen oodgen encoder inside it is unfrozen in the copy
-        for m in tower.modules():
-            if hasattr(m, "trainable"): m.trainable = True
-    return ZeroShotClassifier(tower, W.to(next(iter(model.image_tower.parameters())).device), model.logit_scale)
-
-@torch.no_grad()
-def cross_zeroshot_logits(model: ImageTextModel, images: Dataset, classnames: Sequence[str], templates: Sequence,
-                          scale: float = 1.0) -> torch.Tensor:
-    "Zero-shot logits (N, C) of a cross-attention head: mean over templates of (image, class prompt) scores."
-    if model.cross_scores is None: raise ValueError(f"{model.name} has no cross-attention head")
-    templates, names = template_strings(templates), clean_classnames(classnames)
-    s = model.cross_scores(images, [t.format(c) for c in names for t in templates])
-    return scale * s.view(len(s), len(names), len(templates)).mean(-1)
+           'plot_context_accuracy']
 
 # %% ../nbs/41_zeroshot.ipynb #8b50b1ab
-@torch.no_grad()
-def trunk_features(model: ImageTextModel, data: Dataset, batch_size: int = 128, device="cpu") -> torch.Tensor:
-    "Trunk features (N, F) of every image of `data` (oodgen encoders: through the on-disk `FeatureCache`)."
-    enc = getattr(model.trunk, "encoder", None)
-    if enc is not None and hasattr(enc, "weights_id") and not enc.trainable:
-        from oodgen.models.feature_cache import FeatureCache
-        return FeatureCache().image_features(enc, data, batch_size=batch_size, device=device).pooled.float()
-    model.trunk.eval()
-    return torch.cat([model.trunk(x.to(device)).cpu() for x, *_ in DataLoader(data, batch_size=batch_size)]).float()
-
 def as_tensors(data: Dataset, batch_size: int = 512) -> TensorDataset:
     "An `(x, y)` dataset as one `TensorDataset`."
     xs, ys = zip(*[(x, torch.as_tensor(y)) for x, y, *_ in DataLoader(data, batch_size=batch_size)])
@@ -345,6 +158,8 @@ def plot_wise_curve(df: pd.DataFrame, title: str = ""):
     ax.legend(fontsize=7, title="held out", title_fontsize=7); fig.tight_layout()
     return fig
 
+
+# %% ../nbs/41_zeroshot.ipynb #d0e4cec1
 def probit(p, eps: float = 1e-3):
     "The probit (inverse normal CDF) of accuracies, clipped away from 0 and 1."
     from scipy.stats import norm
@@ -392,29 +207,3 @@ def plot_context_accuracy(df: pd.DataFrame, order: Sequence[str] | None = None, 
            title=title or "Context recognition (CAR-FT Fig. 1; PACS, CLIP: zero-shot 82.5, FT 26.7)")
     ax.title.set_fontsize(8); fig.tight_layout()
     return fig
-
-# %% ../nbs/41_zeroshot.ipynb #a434b738
-def train_stage1_teacher(ds: MultiDomainDataset, test_domain: str, root, epochs: int = 3, seed: int = 0,
-                         image_encoder: str = "efficientnet_lite0", text_encoder: str = "minilm", image_size: int = 128,
-                         embed_dim: int = 128, batch_size: int = 64, lr: float = 1e-3, device="cpu") -> Path:
-    "A short Stage 1 run holding out `test_domain`; returns its run folder (`<root>/stage1-<domain>`)."
-    from oodgen.core import best_checkpoint, stage1_dir
-    from oodgen.data.captions import labelled_caption_splits
-    from oodgen.models.cross_attention import ImageTextMatcher
-    from oodgen.models.encoders import create_image_encoder, create_text_encoder
-    from oodgen.models.feature_cache import FeatureCache
-    from oodgen.train.contrastive import ContrastiveTrainer, pair_data, TrainConfig
-    out = stage1_dir(root, test_domain)
-    if best_checkpoint(out).exists(): return out
-    seed_everything(seed); dev = get_device(str(device))
-    ie = create_image_encoder(image_encoder, pretrained=True, trainable=False, input_size=image_size)
-    te = create_text_encoder(text_encoder, pretrained=True, trainable=False)
-    m = ImageTextMatcher(ie, te, embed_dim=embed_dim, heads=4).to(dev)
-    data = labelled_caption_splits(ds, [test_domain], seed)
-    cache = FeatureCache()
-    tr, va = (pair_data(m, data[s], cache, dev) for s in ("train", "val"))
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device))
-    extra = {"dataset": ds.name, "classes": list(ds.classes), "templates": data["templates"], "test_domain": test_domain,
-             "train_domains": data["train_domains"], "test_domains": data["test_domains"]}
-    ContrastiveTrainer(m, tr, va, cfg, out_dir=out, extra=extra).fit()
-    return out

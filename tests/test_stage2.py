@@ -44,7 +44,7 @@ def test_unit_result_does_not_depend_on_teachers_already_loaded(tmp_path, teache
     job = unit_jobs(ds, ["RISE"], ["colored"], 1, [0], False)[0]
     kw = dict(steps=3, hparams={"teacher": str(tmp_path)}, holdout=0.2, device="cpu", eval_every=None, hparams_seed=0,
               ckpt_dir=None)
-    for k in [k for k in distill._TEACHERS if str(tmp_path) in k]: del distill._TEACHERS[k]
+    for k in [k for k in distill.TEACHERS if str(tmp_path) in k]: del distill.TEACHERS[k]
     first = train_unit(ds, job, **kw)        # loads the teacher
     again = train_unit(ds, job, **kw)        # teacher cached
     assert first["records"] == again["records"]

@@ -20,9 +20,9 @@ from .weights import (backbone_spec, CLIP_MEAN, CLIP_STD, download_timeout, IMAG
 # %% auto #0
 __all__ = ['IMAGE_ENCODERS', 'CLIP_ARCHS', 'TEXT_ENCODERS', 'ImageFeatures', 'TextFeatures', 'state_fingerprint', 'ImageEncoder',
            'load_torchvision', 'TorchvisionEncoder', 'efficientnet_lite0_weights', 'load_efficientnet_lite0',
-           'EfficientNetLite0Encoder', 'load_clip', 'CLIPImageEncoder', 'create_image_encoder', 'masked_mean',
-           'TextEncoder', 'minilm_path', 'load_hf', 'HFTextEncoder', 'CLIPTextEncoder', 'BiGRUTextEncoder',
-           'create_text_encoder', 'ProjectionHead']
+           'EfficientNetLite0Encoder', 'import_clip', 'load_clip', 'CLIPImageEncoder', 'create_image_encoder',
+           'masked_mean', 'TextEncoder', 'minilm_path', 'load_hf', 'HFTextEncoder', 'CLIPTextEncoder',
+           'BiGRUTextEncoder', 'create_text_encoder', 'ProjectionHead']
 
 # %% ../../nbs/11_models.encoders.ipynb #ffc851c7
 def _to(t: torch.Tensor, *args, **kwargs) -> torch.Tensor:
@@ -218,13 +218,14 @@ CLIP_ARCHS = {
                      context_length=77, vocab_size=49408, transformer_width=512, transformer_heads=8, transformer_layers=12),
 }
 
-def _import_clip():
+def import_clip():
+    "The `clip` package (clip-anytorch), imported without its `pkg_resources` warning; a clear error when it is missing."
     with warnings.catch_warnings():   # clip imports pkg_resources
         warnings.simplefilter("ignore"); return require("clip", "OpenAI CLIP (clip-anytorch)")
 
 def load_clip(arch: str, pretrained: bool = True, path=None, download_root=None, **overrides) -> tuple[nn.Module, str]:
     "An OpenAI CLIP model (float32, CPU): pretrained via `clip.load`, or built from `CLIP_ARCHS[arch]` + overrides."
-    clip = _import_clip()
+    clip = import_clip()
     if arch not in CLIP_ARCHS: raise ValueError(f"unknown CLIP architecture {arch!r}; known: {', '.join(CLIP_ARCHS)}")
     if not (pretrained or path):
         return clip.model.CLIP(**(CLIP_ARCHS[arch] | overrides)).float(), "random"
@@ -375,10 +376,10 @@ class CLIPTextEncoder(TextEncoder):
         self.dim, self.token_dim = m.text_projection.shape[1], m.transformer.width
         self._set_trainable(trainable)
     def tokenize(self, texts):
-        ids = _import_clip().tokenize(list(texts), context_length=self.context_length, truncate=True)
+        ids = import_clip().tokenize(list(texts), context_length=self.context_length, truncate=True)
         return {"input_ids": ids, "attention_mask": torch.arange(ids.shape[1])[None] <= ids.argmax(-1, keepdim=True)}
     def token_strings(self, texts):
-        dec = _import_clip().clip._tokenizer.decoder
+        dec = import_clip().clip._tokenizer.decoder
         ids = self.tokenize(texts)
         return [[dec[int(i)].replace("</w>", "") for i in r[m]] for r, m in zip(ids["input_ids"], ids["attention_mask"])]
     def forward(self, input_ids, attention_mask) -> TextFeatures:

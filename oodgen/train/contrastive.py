@@ -19,13 +19,14 @@ from ..data.captions import CaptionPairs
 from ..models.encoders import ImageFeatures, TextFeatures
 from ..models.feature_cache import compute_image_features, compute_text_features, FeatureCache, TextFeatureBank
 from ..models.cross_attention import ImageTextMatcher, load_teacher, load_trainable_state, save_teacher, trainable_state   # load_teacher: re-exported for Stage 2
+from ..models.image_text import class_prompt_embeddings
 from ..eval.metrics import retrieval_chance, retrieval_metrics
 
 # %% auto #0
 __all__ = ['STAGE1_AUGMENTATIONS', 'clip_loss', 'clip_loss_masked', 'PairData', 'pair_data', 'PairCollate', 'model_inputs',
            'stage1_augmentation', 'EpochSampler', 'evaluate_retrieval', 'TrainConfig', 'make_accelerator', 'rng_state',
            'set_rng_state', 'ContrastiveTrainer', 'gather_batch', 'sync_gradients', 'class_text_embeddings',
-           'zero_shot_accuracy', 'plot_training_curves']
+           'zero_shot_accuracy', 'train_stage1_teacher', 'plot_training_curves']
 
 # %% ../../nbs/23_train.contrastive.ipynb #13018d46
 def clip_loss(logits_per_image: torch.Tensor) -> torch.Tensor:
@@ -380,8 +381,7 @@ ContrastiveTrainer.fit = _fit
 @torch.no_grad()
 def class_text_embeddings(teacher: ImageTextMatcher, classnames: Sequence[str], templates: Sequence[str]) -> torch.Tensor:
     "Zero-shot class weights (C, E): per class, the re-normalised mean of its prompts' unit text embeddings."
-    embs = [teacher.text_embedding([t.format(c) for t in templates]).mean(0) for c in classnames]
-    return F.normalize(torch.stack(embs), dim=-1)
+    return class_prompt_embeddings(teacher.text_embedding, classnames, templates)   # its text embeddings are unit already
 
 @torch.no_grad()
 def zero_shot_accuracy(teacher: ImageTextMatcher, images: ImageFeatures | torch.Tensor, labels: torch.Tensor,
@@ -391,6 +391,31 @@ def zero_shot_accuracy(teacher: ImageTextMatcher, images: ImageFeatures | torch.
     img = teacher.image_embedding(feats=images.to(dev, dtype=torch.float32)) if isinstance(images, ImageFeatures) \
         else teacher.image_embedding(images.to(dev))
     return float(((img @ class_emb.to(dev).T).argmax(1).cpu() == torch.as_tensor(labels)).float().mean())
+
+# %% ../../nbs/23_train.contrastive.ipynb #a434b738
+def train_stage1_teacher(ds: "MultiDomainDataset", test_domain: str, # the domain the teacher never sees
+                         root, # its run folder is `<root>/stage1-<test_domain>`; kept when it has a best checkpoint
+                         epochs: int = 3, seed: int = 0,
+                         image_encoder: str = "efficientnet_lite0", text_encoder: str = "minilm", image_size: int = 128,
+                         embed_dim: int = 128, batch_size: int = 64, lr: float = 1e-3, device="cpu") -> Path:
+    "A short Stage 1 run holding out `test_domain`; returns its run folder (`<root>/stage1-<domain>`)."
+    from oodgen.core import best_checkpoint, stage1_dir
+    from oodgen.data.captions import labelled_caption_splits
+    from oodgen.models.encoders import create_image_encoder, create_text_encoder
+    out = stage1_dir(root, test_domain)
+    if best_checkpoint(out).exists(): return out
+    seed_everything(seed); dev = get_device(str(device))
+    ie = create_image_encoder(image_encoder, pretrained=True, trainable=False, input_size=image_size)
+    te = create_text_encoder(text_encoder, pretrained=True, trainable=False)
+    m = ImageTextMatcher(ie, te, embed_dim=embed_dim, heads=4).to(dev)
+    data = labelled_caption_splits(ds, [test_domain], seed)
+    cache = FeatureCache()
+    tr, va = (pair_data(m, data[s], cache, dev) for s in ("train", "val"))
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=str(device))
+    extra = {"dataset": ds.name, "classes": list(ds.classes), "templates": data["templates"], "test_domain": test_domain,
+             "train_domains": data["train_domains"], "test_domains": data["test_domains"]}
+    ContrastiveTrainer(m, tr, va, cfg, out_dir=out, extra=extra).fit()
+    return out
 
 # %% ../../nbs/23_train.contrastive.ipynb #4df298dd
 def plot_training_curves(metrics):

@@ -15,15 +15,15 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from .algorithms import ERM
 from .loop import Algorithm, ALGORITHMS
-from ..core import best_checkpoint, get_device, load_checkpoint, require, stage1_dir
 from ..data.domains import DomainSplits
 from ..models.classifiers import Student
+from ..models.image_text import (RISE_TEMPLATES, TEACHERS, CLIPTeacher, CrossTeacher, Stage1Teacher,   # the teachers' home;
+    class_prompt_embeddings, class_prompt_name, cross_teacher, register_teacher, resolve_teacher, teacher_dim)   # re-exported
 
 # %% auto #0
-__all__ = ['RISE_TEMPLATES', 'GENERIC_ANCHORS', 'kd_loss', 'absolute_distance_loss', 'relative_distance_loss',
-           'class_prompt_name', 'CLIPTeacher', 'Stage1Teacher', 'register_teacher', 'teacher_dim', 'resolve_teacher',
-           'CrossTeacher', 'WithTeacher', 'teacher_embeddings', 'attach_teacher', 'RISE', 'student_vs_baseline',
-           'verdict_text', 'dataset_teacher_embeddings', 'teacher_student_agreement', 'load_student']
+__all__ = ['GENERIC_ANCHORS', 'kd_loss', 'absolute_distance_loss', 'relative_distance_loss', 'WithTeacher', 'teacher_embeddings',
+           'attach_teacher', 'RISE', 'student_vs_baseline', 'verdict_text', 'dataset_teacher_embeddings',
+           'teacher_student_agreement', 'load_student']
 
 # %% ../../nbs/24_train.distill.ipynb #4acfb9de
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float = 3.0) -> torch.Tensor:
@@ -44,142 +44,7 @@ def relative_distance_loss(student_emb: torch.Tensor, class_text_emb: torch.Tens
     return F.mse_loss(s, t) * scale
 
 # %% ../../nbs/24_train.distill.ipynb #04ea6628
-RISE_TEMPLATES = ("itap of a {}.", "a bad photo of the {}.", "a origami {}.", "a photo of the large {}.",
-                  "a {} in a video game.", "art of the {}.", "a photo of the small {}.")
 GENERIC_ANCHORS = ("bright photo", "corrupted photo", "dark photo", "good photo")
-
-def class_prompt_name(c: str) -> str:
-    "A class folder name as words for a prompt (`Alarm_Clock` -> `alarm clock`)."
-    return c.replace("_", " ").replace("-", " ").lower()
-
-class CLIPTeacher(nn.Module):
-    "OpenAI CLIP as a teacher (images in [0, 1], any size: resized and normalised here)."
-    def __init__(self, arch: str = "ViT-B/16", path=None):
-        super().__init__()
-        from oodgen.models.encoders import load_clip
-        from oodgen.models.weights import CLIP_MEAN, CLIP_STD
-        with torch.random.fork_rng(devices=[]):   # random init overwritten by the weights: leave the global RNG alone
-            self.model, self.weights = load_clip(arch, pretrained=True, path=path)
-        self.model.eval().requires_grad_(False); self.logit_scale = 100.0; self.train_domains = None
-        self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1))
-    @torch.no_grad()
-    def embed_images(self, x):
-        r = self.model.visual.input_resolution
-        x = F.interpolate(x, size=(r, r), mode="bicubic", align_corners=False).clamp(0, 1)
-        return F.normalize(self.model.encode_image((x - self.mean) / self.std).float(), dim=-1)
-    @torch.no_grad()
-    def embed_texts(self, texts):
-        clip = require("clip", "the CLIP teacher")
-        return self.model.encode_text(clip.tokenize(list(texts)).to(self.mean.device)).float()
-
-class Stage1Teacher(nn.Module):
-    "A Stage 1 image-text matcher checkpoint as a teacher; knows which domains it was trained on."
-    def __init__(self, path, what: str | None = None):
-        super().__init__()
-        from oodgen.core import check_checkpoint, TEACHER_STAGES
-        from oodgen.models.cross_attention import load_teacher
-        ck = load_checkpoint(path)
-        check_checkpoint(ck.get("meta") if isinstance(ck, dict) else None, {"stage": TEACHER_STAGES}, what or f"teacher {path}")
-        self.model = load_teacher(ck).requires_grad_(False); self.weights = str(path)
-        self.train_domains = ck.get("train_domains")
-        if self.train_domains is None and ck.get("dataset") and ck.get("test_domain"):   # older checkpoints
-            from oodgen.data.domains import dataset_domains
-            try: doms = dataset_domains(ck["dataset"])
-            except (ValueError, FileNotFoundError): doms = ()
-            self.train_domains = [d for d in doms if d != ck["test_domain"]] or None
-        self.logit_scale = float(self.model.scales()[0])
-    @torch.no_grad()
-    def embed_images(self, x): return self.model.image_embedding(x)
-    @torch.no_grad()
-    def embed_texts(self, texts): return self.model.text_embedding(list(texts))
-    def cached_features(self, images: Dataset, batch_size: int = 128):
-        "The frozen image encoder's features of a whole dataset, from the on-disk `FeatureCache` (None: it was fine-tuned)."
-        ie = self.model.image_encoder
-        if ie.trainable: return None
-        from oodgen.models.feature_cache import FeatureCache
-        return FeatureCache().image_features(ie, images, batch_size=batch_size, device=next(self.model.parameters()).device)
-    @torch.no_grad()
-    def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
-        "Image embeddings of a whole dataset from the on-disk `FeatureCache` (None: the image encoder was fine-tuned)."
-        # Stage 1 trains its heads on the frozen encoder's cached features, so going through the same cache gives the
-        # same embeddings and lets the per-domain teachers of one pipeline (same encoder) encode each image once.
-        if (f := self.cached_features(images, batch_size)) is None: return None
-        from oodgen.models.encoders import ImageFeatures
-        dev = next(self.model.parameters()).device
-        return torch.cat([self.model.image_embedding(feats=ImageFeatures(p.to(dev), None, None)).cpu()
-                          for p in f.pooled.split(1024)])
-
-# %% ../../nbs/24_train.distill.ipynb #27d1508f
-_TEACHERS: dict = {}
-
-def register_teacher(name: str, teacher: nn.Module) -> str:
-    "Make an in-memory teacher available under `name` (used by tests and notebooks)."
-    _TEACHERS[name] = teacher; return name
-
-def _teacher_file(spec: str, test_domain: str | None) -> Path:
-    p = Path(spec).expanduser()
-    if p.is_dir():
-        looked = ([best_checkpoint(stage1_dir(p, test_domain)), p/"checkpoints"/f"best_{test_domain}.pt"]
-                  if test_domain else []) + [best_checkpoint(p)]
-        for c in looked:
-            if c.exists(): return c
-        raise FileNotFoundError(f"no teacher checkpoint in {p} (looked for {', '.join(str(c.relative_to(p)) for c in looked)}); "
-                                f"pass a Stage 1 run folder of `oodgen run contrastive`, or a folder of such runs "
-                                f"named stage1-<held-out domain>")
-    if not p.exists():
-        raise FileNotFoundError(f"teacher {spec!r} is neither 'clip:<arch>' nor an existing Stage 1 checkpoint or run "
-                                f"folder; train one with `oodgen run contrastive` or use e.g. 'clip:ViT-B/16'")
-    return p
-
-def teacher_dim(spec: str) -> int:
-    "Embedding size of the teacher(s) named `spec` (for a folder of per-domain Stage 1 runs: any of them)."
-    p = Path(spec).expanduser()
-    if spec not in _TEACHERS and not spec.startswith("clip:") and p.is_dir():
-        runs = sorted(p.glob(str(best_checkpoint(stage1_dir("", "*")))))
-        if runs: spec = str(runs[0])
-    return int(resolve_teacher(spec).embed_texts(["a"]).shape[-1])
-
-def resolve_teacher(spec: str, test_domains: Sequence[str] = (), device="cpu") -> nn.Module:
-    "The teacher named `spec` for a run holding out `test_domains` (checked for leakage)."
-    if not spec: raise ValueError("RISE needs a teacher: hparams['teacher'] = 'clip:ViT-B/16' or a Stage 1 checkpoint / run folder")
-    # teachers load without touching the global RNG, so a seeded unit gives the same student whether or not this
-    # process had its teacher cached already
-    if spec in _TEACHERS: t = _TEACHERS[spec]
-    elif spec.startswith("clip:"): t = _TEACHERS.setdefault(spec, CLIPTeacher(spec.split(":", 1)[1]))
-    else:
-        f = _teacher_file(spec, test_domains[0] if len(test_domains) == 1 else None)
-        if str(f) not in _TEACHERS: _TEACHERS[str(f)] = Stage1Teacher(f)
-        t = _TEACHERS[str(f)]
-    leaked = set(test_domains) & set(getattr(t, "train_domains", None) or ())
-    if leaked:
-        raise ValueError(f"teacher {spec!r} was trained on held-out domain(s) {sorted(leaked)}: its captions would leak "
-                         f"test labels; train Stage 1 with those domains held out (oodgen run contrastive -p test_domains ...)")
-    return t.to(get_device(str(device)))
-
-# %% ../../nbs/24_train.distill.ipynb #7a54c0cc
-class CrossTeacher(nn.Module):
-    "A Stage 1 teacher's text-conditioned image embeddings per class `(B, C, E)` (class prompts x `templates`) and cross logit scale."
-    def __init__(self, teacher: nn.Module, classnames: Sequence[str], templates: Sequence[str] = RISE_TEMPLATES):
-        super().__init__()
-        if not hasattr(getattr(teacher, "model", None), "conditioned_image_embedding"):
-            raise ValueError(f"teacher_embedding='cross' needs a Stage 1 teacher (its cross-attention head); "
-                             f"{type(teacher).__name__} has only a global embedding: use teacher_embedding='global'")
-        self.teacher, self.shape = teacher, (len(classnames), len(templates))
-        with torch.no_grad(): self.text = teacher.model.encode_texts([t.format(c) for c in classnames for t in templates])
-        self.logit_scale, self.train_domains = float(teacher.model.scales()[1]), teacher.train_domains
-    def conditioned(self, feats) -> torch.Tensor:
-        z = self.teacher.model.conditioned_image_embedding(feats, self.text.to(feats.pooled.device))   # (B, C*T, E)
-        return F.normalize(z.unflatten(1, self.shape).mean(2), dim=-1)
-    @torch.no_grad()
-    def embed_images(self, x): return self.conditioned(self.teacher.model.encode_images(x))
-    @torch.no_grad()
-    def embed_dataset(self, images: Dataset, batch_size: int = 128) -> torch.Tensor | None:
-        "From the `FeatureCache`, like `Stage1Teacher.embed_dataset` (None: the image encoder was fine-tuned)."
-        if (f := self.teacher.cached_features(images, batch_size)) is None: return None
-        dev = next(self.teacher.model.parameters()).device
-        return torch.cat([self.conditioned(f[torch.arange(i, min(i + batch_size, len(f)))].to(dev, dtype=torch.float32)).cpu()
-                          for i in range(0, len(f), batch_size)])
 
 # %% ../../nbs/24_train.distill.ipynb #e12d29fc
 class WithTeacher(Dataset):
@@ -211,8 +76,6 @@ def attach_teacher(ds: Dataset, teacher: nn.Module) -> Dataset:
     return WithTeacher(ds, teacher_embeddings(teacher, ds))
 
 # %% ../../nbs/24_train.distill.ipynb #46f99bec
-_CROSS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # teacher -> {class names -> CrossTeacher}
-
 @ALGORITHMS.register("RISE")
 class RISE(Algorithm):
     "Distil a teacher into a plain image student with RISE's KD, CE, absolute and relative distance losses."
@@ -242,12 +105,11 @@ class RISE(Algorithm):
         object.__setattr__(self, "teacher", resolve_teacher(self.hparams["teacher"], splits.test_domains,
                                                             self.student.fc.weight.device))
         names = [class_prompt_name(c) for c in classes]
-        views, key = _CROSS.setdefault(self.teacher, {}), tuple(names)   # one view per teacher and classes: embeddings cached once
-        if self.hparams["teacher_embedding"] == "cross" and key not in views: views[key] = CrossTeacher(self.teacher, names)
-        object.__setattr__(self, "embedder", views[key] if self.hparams["teacher_embedding"] == "cross" else self.teacher)
+        cross = self.hparams["teacher_embedding"] == "cross"     # one cross view per teacher and classes: embeddings cached once
+        object.__setattr__(self, "embedder", cross_teacher(self.teacher, names) if cross else self.teacher)
         anchors = [d.replace("_", " ") for d in splits.train_domains] if self.hparams["anchors"] == "domains" else list(GENERIC_ANCHORS)
         with torch.no_grad():
-            raw = torch.stack([self.teacher.embed_texts([t.format(c) for t in RISE_TEMPLATES]).mean(0) for c in names]).cpu()
+            raw = class_prompt_embeddings(self.teacher.embed_texts, names, RISE_TEMPLATES, normalize=False).cpu()   # plain mean
             anchor = torch.stack([self.teacher.embed_texts([f"a {a} of a {c}" for a in anchors]) for c in names]).cpu()
             self.student.fc.weight.copy_(F.normalize(raw, dim=-1))
         dev = self.student.fc.weight.device

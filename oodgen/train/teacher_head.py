@@ -16,7 +16,8 @@ from ..core import data_root
 from ..data.corruptions import CIFARC, CorruptedDataset
 from ..data.domains import dataset_targets, MultiDomainDataset, split_domains
 from ..eval.metrics import logistic_regression
-from .distill import class_prompt_name, CrossTeacher, dataset_teacher_embeddings, RISE_TEMPLATES
+from ..models.image_text import class_prompt_embeddings, clean_classnames, cross_teacher, RISE_TEMPLATES
+from .distill import dataset_teacher_embeddings
 
 # %% auto #0
 __all__ = ['FEATURE_VIEWS', 'HEADS', 'teacher_view', 'view_features', 'make_head', 'class_text', 'zero_shot_preds', 'corrupted',
@@ -24,16 +25,12 @@ __all__ = ['FEATURE_VIEWS', 'HEADS', 'teacher_view', 'view_features', 'make_head
 
 # %% ../../nbs/25_train.teacher_head.ipynb #98506552
 FEATURE_VIEWS = ("global", "cross")
-_VIEWS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # teacher -> {(view, classes) -> view module}
 
 def teacher_view(teacher, classes: Sequence[str], view: str = "global"):
     "The teacher as the embedder of one feature view (`global`: itself; `cross`: a `CrossTeacher` over `classes`)."
     if view not in FEATURE_VIEWS: raise ValueError(f"unknown feature view {view!r}; known: {', '.join(FEATURE_VIEWS)}")
     if view == "global": return teacher
-    per = _VIEWS.setdefault(teacher, {})
-    key = tuple(class_prompt_name(c) for c in classes)
-    if key not in per: per[key] = CrossTeacher(teacher, key)
-    return per[key]
+    return cross_teacher(teacher, clean_classnames(classes))
 
 def view_features(embedder, ds: Dataset) -> torch.Tensor:
     "Features `(N, F)` of every image of `ds` (a cross view's `(N, C, E)` flattened)."
@@ -55,8 +52,8 @@ def make_head(kind: str = "linear", seed: int = 0):
 @torch.no_grad()
 def class_text(teacher, classes: Sequence[str], templates: Sequence[str] = RISE_TEMPLATES) -> torch.Tensor:
     "Unit class prompt embeddings `(C, E)`: the re-normalised mean over `templates`."
-    raw = [teacher.embed_texts([t.format(class_prompt_name(c)) for t in templates]).mean(0) for c in classes]
-    return F.normalize(torch.stack(raw).float().cpu(), dim=-1)
+    raw = class_prompt_embeddings(teacher.embed_texts, clean_classnames(classes), templates, normalize=False)   # plain mean
+    return F.normalize(raw.float().cpu(), dim=-1)
 
 def zero_shot_preds(features: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
     "Nearest class prompt: global features `(N, E)`, or flattened per-class conditioned ones `(N, C*E)`."
