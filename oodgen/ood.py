@@ -27,7 +27,13 @@ from .train.wild import (
 __all__ = ['evaluation_sets']
 
 # %% ../nbs/42_ood.ipynb #a6616541
-def evaluation_sets(splits, near_ds: MultiDomainDataset, far_ood: int, seed: int = 0, limit: int = 0, extra: dict | None = None):
+def evaluation_sets(splits, # the ID data's `split_domains` (one held-out domain: the covariate shift)
+                    near_ds: MultiDomainDataset, # the held-out classes (`class_split`)
+                    far_ood: int, # images per far-OOD set (texture crops, noise)
+                    seed: int = 0, # seeds the halves and the far-OOD sets
+                    limit: int = 0, # at most this many images per set (0: all)
+                    extra: dict | None = None, # more OOD sets {name: dataset or images} (prepared real sets)
+                   ):
     "(images per set, labels of the ID and covariate sets, covariate wild pool, semantic wild pool) for one ID split."
     held = splits.test_domains[0]
     cov_wild, cov_test = halves(torch.utils.data.ConcatDataset([splits.ins[held], splits.outs[held]]), seed)
