@@ -10,7 +10,7 @@ __all__ = ['PUBLIC_API']
 PUBLIC_API = {   # name -> the modules imported (in order) the first time it is used; the name is read from the last
     "model_outputs": ["oodgen.eval.outputs"], "accuracy": ["oodgen.eval.metrics"],
     "ALGORITHMS": ["oodgen.train.augmentation", "oodgen.train.distill", "oodgen.train.algorithms"], "FINETUNERS": ["oodgen.train.finetune"],
-    "OOD_SCORES": ["oodgen.ood"], "ood_metrics": ["oodgen.ood"],
+    "OOD_SCORES": ["oodgen.eval.ood_scores"], "ood_metrics": ["oodgen.eval.ood_scores"], "WILD_METHODS": ["oodgen.train.wild"],
     "compute_cam": ["oodgen.eval.saliency"], "CAM_METHODS": ["oodgen.eval.saliency"], "SALIENCY": ["oodgen.eval.saliency"],
     "PROBES": ["oodgen.eval.probes"], "run_probe": ["oodgen.eval.probes"], "linear_probe": ["oodgen.eval.metrics"],
     "get_dataset": ["oodgen.data.domains"], "DATASETS": ["oodgen.data.domains"], "CORRUPTIONS": ["oodgen.data.corruptions"],

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from oodgen.eval.outputs import ModelOutputs
-from oodgen.ood import KNN
+from oodgen.eval.ood_scores import KNN
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +50,7 @@ def test_faiss_torch_and_openood_agree(feats):
 def test_without_faiss_auto_falls_back_and_faiss_names_the_extra(feats):
     code = """import sys, json, torch; sys.modules['faiss'] = None
 from oodgen.eval.outputs import ModelOutputs
-from oodgen.ood import KNN
+from oodgen.eval.ood_scores import KNN
 g = torch.Generator().manual_seed(0); tr = torch.randn(200, 8, generator=g); te = torch.randn(50, 8, generator=g)
 kn = KNN(k=5).fit(ModelOutputs(torch.zeros(200, 2), features=tr))
 out = {"backend": kn.config()["backend"], "scores": kn.score(ModelOutputs(torch.zeros(50, 2), features=te)).tolist()}

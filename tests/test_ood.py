@@ -1,4 +1,5 @@
-"""OOD stage (oodgen.ood): scores against the formulas of the public code ported here (ASH, DICE, LINe, ReAct,
+"""OOD stage (oodgen.ood) and its library (oodgen.eval.ood_scores, oodgen.data.ood_sets, oodgen.train.wild): scores
+against the formulas of the public code ported here (ASH, DICE, LINe, ReAct,
 OpenOOD's Mahalanobis and metrics, the ReAct/DICE FPR95), bad input, and the stage end to end through `run_stage`."""
 import json
 
@@ -11,9 +12,10 @@ import torch.nn.functional as F
 from sklearn import metrics
 
 from oodgen.eval.outputs import ModelOutputs, model_outputs
-from oodgen.ood import (ASH, DICE, KNN, LINe, Mahalanobis, ODIN, ReAct, Energy, MSP, MaxLogit, OOD_SCORES, ash,
-                        check_disjoint, class_split, fit_scores, fpr95_classical, fpr95_openood, linear_head, make_score,
-                        ood_metrics, train_wild)
+from oodgen.data.ood_sets import check_disjoint, class_split
+from oodgen.eval.ood_scores import (ASH, DICE, KNN, LINe, Mahalanobis, ODIN, ReAct, Energy, MSP, MaxLogit, OOD_SCORES, ash,
+                                    fit_scores, fpr95_classical, fpr95_openood, linear_head, make_score, ood_metrics)
+from oodgen.train.wild import train_wild
 
 
 # ------------------------------------------------------------------ reference code, ported (CPU, no .cuda())
@@ -239,6 +241,17 @@ def test_scone_woods_keep_two_multipliers():
     # public code's aliasing both would read the same number
     assert tr.history[-1]["lam"] > 0 and tr.history[-1]["lam2"] == 0.0
 
+
+
+def test_old_import_path_keeps_working():
+    "The stage module re-exports the library it wires: `from oodgen.ood import X` is the object of X's home module."
+    import oodgen.ood as stage, oodgen.eval.ood_scores as S, oodgen.data.ood_sets as D, oodgen.train.wild as W
+    for mod in (S, D, W):
+        for name in mod.__all__:
+            if name in ("scone", "woods"): continue                     # registered constructors, reached by name
+            assert getattr(stage, name) is getattr(mod, name), name
+    import oodgen
+    assert oodgen.OOD_SCORES is S.OOD_SCORES and oodgen.ood_metrics is S.ood_metrics and oodgen.WILD_METHODS is W.WILD_METHODS
 
 # ------------------------------------------------------------------ the stage end to end
 TINY = {"steps": 20, "wild_rounds": 1, "wild_steps": 3, "far_ood": 24, "limit": 60, "seeds": [0],

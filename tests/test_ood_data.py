@@ -1,5 +1,5 @@
 """data_scripts for the OOD sets (svhn, dtd, places365_subset, odin_ood, mos_ood) against a local HTTP server serving
-small archives in the real layouts, and `oodgen.ood.ood_dataset` reading what they prepare."""
+small archives in the real layouts, and `oodgen.data.ood_sets.ood_dataset` reading what they prepare."""
 import importlib, io, json
 
 import numpy as np
@@ -20,7 +20,7 @@ def svhn_mat(n=5) -> bytes:
 
 
 def test_svhn_checksum_resume_and_loader(server, tmp_path):
-    from oodgen.ood import ood_dataset
+    from oodgen.data.ood_sets import ood_dataset
     data = svhn_mat(); url = server.serve("/housenumbers/test_32x32.mat", data)
     with pytest.raises(C.ChecksumError, match="MD5 is"):
         script("svhn").prepare(tmp_path, url=url, quiet=True)                 # the published MD5 is not the toy file's
@@ -36,7 +36,7 @@ def test_svhn_checksum_resume_and_loader(server, tmp_path):
 
 
 def test_dtd_odin_mos_layouts_and_loader(server, tmp_path):
-    from oodgen.ood import ood_dataset
+    from oodgen.data.ood_sets import ood_dataset
     dtd = make_tar({f"dtd/images/{c}/{c}_{i}.jpg": png(i) for c in ("banded", "woven") for i in range(3)} |
                    {"dtd/labels/train1.txt": b"banded/banded_0.jpg\n"}, "w:gz")
     out = script("dtd").prepare(tmp_path, url=server.serve("/dtd-r1.0.1.tar.gz", dtd), md5=md5(dtd), quiet=True)
@@ -61,7 +61,7 @@ def test_dtd_odin_mos_layouts_and_loader(server, tmp_path):
 
 
 def test_places365_subset_is_seeded_and_idempotent(server, tmp_path):
-    from oodgen.ood import ood_dataset
+    from oodgen.data.ood_sets import ood_dataset
     tar = make_tar({f"val_256/Places365_val_{i:08d}.jpg": png(i) for i in range(1, 13)})
     url = server.serve("/places365/val_256.tar", tar)
     p = script("places365_subset")

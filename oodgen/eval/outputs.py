@@ -20,7 +20,7 @@ from ..models.feature_cache import feature_cache_dir
 from ..models.weights import _last_linear, image_spec
 
 # %% auto #0
-__all__ = ['select_scores', 'ModelOutputs', 'evaluating', 'outputs_key', 'model_outputs']
+__all__ = ['select_scores', 'ModelOutputs', 'module_of', 'evaluating', 'feature_layer', 'outputs_key', 'model_outputs']
 
 # %% ../../nbs/15_eval.outputs.ipynb #cf3c2d45
 def select_scores(out, output=None) -> torch.Tensor:
@@ -96,8 +96,9 @@ def _batches(data, batch_size: int, num_workers: int):
     return len(data), (split(b) for b in data)
 
 # %% ../../nbs/15_eval.outputs.ipynb #fed257a3
-def _module_of(model) -> nn.Module | None:
-    "The module behind `model`: the model itself, or the owner of a bound method such as `alg.predict`."
+def module_of(model, # an nn.Module, or a bound method of one (`alg.predict`), or any callable
+             ) -> nn.Module | None:
+    "The module behind `model`: the model itself, or the owner of a bound method such as `alg.predict` (else None)."
     if isinstance(model, nn.Module): return model
     owner = getattr(model, "__self__", None)
     return owner if isinstance(owner, nn.Module) else None
@@ -111,8 +112,11 @@ def evaluating(module: nn.Module | None):
     finally:
         for m, t in modes: m.training = t
 
-def _feature_layer(module: nn.Module | None, features) -> nn.Module | None:
-    "The layer whose input is the feature: `features` names it, else the model's classifier layer."
+# %% ../../nbs/15_eval.outputs.ipynb #640c1b01
+def feature_layer(module: nn.Module | None, # the model (`module_of`)
+                  features, # True: its classifier layer; a layer name; False / None: no layer
+                 ) -> nn.Module | None:
+    "The layer whose input is the feature (`model_outputs` hooks it): `features` names it, else the model's classifier layer."
     if features is False or features is None: return None
     if module is None: raise ValueError("features need an nn.Module (or a bound method of one); pass features=False")
     name = features if isinstance(features, str) else getattr(image_spec(module), "head", None) or _last_linear(module)
@@ -148,7 +152,7 @@ def _data_fingerprint(part) -> str:
 
 def outputs_key(model, data, features: bool | str = True, output=None) -> str:
     "What `model_outputs` depends on, hashed: the model's class and weights, the data, the features and output taken."
-    module = _module_of(model)
+    module = module_of(model)
     if module is None: raise ValueError("caching outputs needs an nn.Module (or a bound method of one): its weights are the key")
     if callable(output): raise ValueError("caching outputs needs output=None, an index or a key (a function has no stable name)")
     spec = {"model": type(module).__qualname__, "weights": state_fingerprint(module), "output": output,
@@ -169,9 +173,9 @@ def model_outputs(model, data, device=None, batch_size: int = 256, features: boo
     "Logits, penultimate features, labels and domains of `model` on `data`: batched, no gradients, eval mode."
     path = _cache_file(model, data, features, output, cache) if cache else None
     if path is not None and path.exists(): return ModelOutputs(**load_checkpoint(path))
-    module = _module_of(model)
+    module = module_of(model)
     score = model.predict if callable(getattr(model, "predict", None)) else model     # algorithms score with `predict`
-    layer, seen = _feature_layer(module, features), []
+    layer, seen = feature_layer(module, features), []
     hook = None if layer is None else layer.register_forward_hook(lambda m, args, out: seen.append(args[0]))
     dev, parts = _device_of(module, device), _as_parts(data)
     logits, labels, feats, doms = [], [], [], []

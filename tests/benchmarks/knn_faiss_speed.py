@@ -3,7 +3,7 @@
     python tests/benchmarks/knn_faiss_speed.py [--train 20000] [--n 5000] [--dim 512] [--k 50] [--threads 1] [--repeat 3]
 
 faiss: `faiss.normalize_L2` on the features, an exact `IndexFlatL2` built from the training bank, `search` of the test
-rows (OpenOOD's KNN). Ours: `oodgen.ood.KNN(backend=...)`: `fit` (normalise, build the index) + `score`; the torch
+rows (OpenOOD's KNN). Ours: `oodgen.eval.ood_scores.KNN(backend=...)`: `fit` (normalise, build the index) + `score`; the torch
 backend (the fallback without faiss) is timed too. Best of `--repeat`; needs the `[faiss]` extra.
 """
 import argparse, time
@@ -13,7 +13,7 @@ import torch
 
 from oodgen.core import require
 from oodgen.eval.outputs import ModelOutputs
-from oodgen.ood import KNN
+from oodgen.eval.ood_scores import KNN
 
 
 def best(fn, repeat: int):

@@ -1,4 +1,4 @@
-"""Time of every OOD score in `oodgen.ood.OOD_SCORES` per 10,000 samples (LINe included), on synthetic features.
+"""Time of every OOD score in `oodgen.eval.ood_scores.OOD_SCORES` per 10,000 samples (LINe included), on synthetic features.
 
     python tests/benchmarks/ood_scores_speed.py [--n 10000] [--dim 512] [--classes 10] [--train 5000] [--device cpu]
     python tests/benchmarks/ood_scores_speed.py --dim 2048 --classes 1000 --train 20000   # ImageNet-sized head
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from oodgen.eval.outputs import ModelOutputs
 from oodgen.models.classifiers import SmallCNN
-from oodgen.ood import OOD_SCORES, make_score
+from oodgen.eval.ood_scores import OOD_SCORES, make_score
 
 
 def timed(fn, dev):
