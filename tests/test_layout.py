@@ -23,8 +23,11 @@ def private_imports(p: Path) -> list[str]:
     me, found = module_name(p), []
     tree = ast.parse(p.read_text())
     for n in ast.walk(tree):
-        if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("oodgen") and n.module != me:
-            found += [f"from {n.module} import {a.name}" for a in n.names if a.name.startswith("_") and not a.name.startswith("__")]
+        if isinstance(n, ast.ImportFrom):
+            pkg = me.split(".")[:-n.level] if n.level else []          # `from ..models.weights import x` -> absolute
+            src = ".".join(pkg + ([n.module] if n.module else []))
+            if src.startswith("oodgen") and src != me:
+                found += [f"from {src} import {a.name}" for a in n.names if a.name.startswith("_") and not a.name.startswith("__")]
         if isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__"):
             chain = ast.unparse(n.value)
             if chain.startswith("oodgen.") and chain != me: found.append(f"{chain}.{n.attr}")
@@ -34,8 +37,9 @@ def test_private_imports_finds_what_it_should(tmp_path):
     "The checker itself: it sees both spellings and leaves a module's own names alone."
     m = ROOT/"oodgen"/"_layout_probe_tmp.py"
     try:
-        m.write_text("from oodgen.core import _x, y\nimport oodgen.core\noodgen.core._z\nfrom oodgen._layout_probe_tmp import _ok\n")
-        assert private_imports(m) == ["from oodgen.core import _x", "oodgen.core._z"]
+        m.write_text("from oodgen.core import _x, y\nimport oodgen.core\noodgen.core._z\nfrom oodgen._layout_probe_tmp import _ok\n"
+                     "from .data.domains import _w\n")
+        assert private_imports(m) == ["from oodgen.core import _x", "from oodgen.data.domains import _w", "oodgen.core._z"]
     finally: m.unlink()
 
 @pytest.mark.parametrize("mod", MODULES, ids=module_name)
