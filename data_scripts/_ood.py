@@ -1,7 +1,7 @@
 """Shared pieces of the OOD-set scripts: where they go (`<root>/ood/<name>/`) and the image-folder check.
 
 Every OOD set lands in `<root>/ood/<name>/` (images in any sub-folders, or SVHN's `test_32x32.mat`), which
-`oodgen.ood.ood_dataset(name)` reads: one interface, `(image, -1)` rows.
+`oodgen.data.ood_sets.ood_dataset(name)` reads: one interface, `(image, -1)` rows.
 """
 from pathlib import Path
 

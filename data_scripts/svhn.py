@@ -3,7 +3,7 @@
     python data_scripts/svhn.py [--root DIR] [--url URL] [--archive test_32x32.mat]
 
 Source: http://ufldl.stanford.edu/housenumbers/ (Netzer et al., 2011); MD5 as in torchvision.datasets.SVHN.
-Read by `oodgen.ood.ood_dataset("svhn")` (scipy.io.loadmat).
+Read by `oodgen.data.ood_sets.ood_dataset("svhn")` (scipy.io.loadmat).
 """
 import shutil, sys
 from pathlib import Path
