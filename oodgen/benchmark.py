@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
-from sklearn.metrics import confusion_matrix
 
-from .eval.metrics import classification_report, MACRO_F1_CONVENTION
-from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
+from oodgen.eval.metrics import classification_report, MACRO_F1_CONVENTION
+from oodgen.train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 import oodgen.train.algorithms, oodgen.train.augmentation, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
-from .core import (JobArray, RunRecord, atomic_path, atomic_write_text, check_launcher, save_table, threads_per_job,
+from oodgen.core import (JobArray, LazyImport, RunRecord, atomic_path, atomic_write_text, check_launcher, save_table, threads_per_job,
                          unit_name)
-from .data.domains import MultiDomainDataset, split_domains
+from oodgen.data.domains import MultiDomainDataset, split_domains
+confusion_matrix = LazyImport("sklearn.metrics", "confusion_matrix")   # scikit-learn: imported where first used
 
 # %% auto #0
 __all__ = ['SELECTION_METHODS', 'resolve_test_domains', 'unit_hparams', 'check_overrides', 'run_leave_one_domain_out',
