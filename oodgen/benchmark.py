@@ -123,6 +123,9 @@ def _worker_init(ds, threads: int, modules: Sequence[str] = ()):
     # a forked worker behaves as a spawned one: Ctrl-C raises KeyboardInterrupt (not a kernel's handler), and its
     # bars go to the process's own stderr (a run's kernel.log), not through the parent's notebook streams
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if sys.platform.startswith("linux"):     # a parent killed outright takes its workers along (a forked one holds the
+        import ctypes                        # queue's write end, so it would never see the queue close)
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)      # PR_SET_PDEATHSIG
     sys.stdout, sys.stderr = sys.__stdout__ or sys.stdout, sys.__stderr__ or sys.stderr
     set_cpu_threads(threads); _WORKER_DS = ds
     for m in modules: importlib.import_module(m)
