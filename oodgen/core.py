@@ -60,8 +60,7 @@ class LazyImport:
 
 
 # %% ../nbs/00_core.ipynb #515930b4
-import numpy as np
-torch = LazyImport("torch")   # imported on first use: the CLI and the runs layer (`oodgen run`'s parent process) never load it
+np, torch = LazyImport("numpy"), LazyImport("torch")   # imported on first use: the CLI and the runs layer (`oodgen run`'s parent process) never load them
 
 
 # %% ../nbs/00_core.ipynb #6d585d43
