@@ -12,9 +12,9 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from scipy.stats import ttest_rel
 
-from oodgen.core import LazyImport, progress_bar, require
-ttest_rel = LazyImport("scipy.stats", "ttest_rel")   # scipy.stats: imported where first used
+from .core import progress_bar, require
 
 # %% auto #0
 __all__ = ['LOSSES', 'TARGETS', 'WEIGHTINGS', 'SCHEDULES', 'add_noise', 'noise_error', 'predicted_x0', 'vae_decoder',

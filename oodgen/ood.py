@@ -12,14 +12,12 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from torch.utils.data import Dataset
 
-from oodgen.core import LazyImport, progress_bar, Registry, require, save_checkpoint, load_checkpoint
-average_precision_score = LazyImport("sklearn.metrics", "average_precision_score")   # imported where first used
-roc_auc_score = LazyImport("sklearn.metrics", "roc_auc_score")
-roc_curve = LazyImport("sklearn.metrics", "roc_curve")
-from oodgen.data.domains import MultiDomainDataset, TensorDomain, dataset_targets
-from oodgen.eval.outputs import ModelOutputs, _feature_layer, _module_of, evaluating, model_outputs
+from .core import progress_bar, Registry, require, save_checkpoint, load_checkpoint
+from .data.domains import MultiDomainDataset, TensorDomain, dataset_targets
+from .eval.outputs import ModelOutputs, _feature_layer, _module_of, evaluating, model_outputs
 
 # %% auto #0
 __all__ = ['OOD_SCORES', 'ASH_VARIANTS', 'LINE_DEFAULTS', 'FPR95_CONVENTIONS', 'SKIMAGE_IMAGES', 'OOD_SETS', 'IMAGE_EXTS',

@@ -13,12 +13,12 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torchvision.transforms import functional as TF
 
-from oodgen.core import LazyImport, progress_bar, require
-TF = LazyImport("torchvision.transforms.functional")   # torchvision: imported where first used
-from oodgen.data.imageops import canny, hsv_to_rgb, rgb_to_gray
-from oodgen.eval.outputs import model_outputs
-from oodgen.eval.saliency import get_layer
+from .core import progress_bar, require
+from .data.imageops import canny, hsv_to_rgb, rgb_to_gray
+from .eval.outputs import model_outputs
+from .eval.saliency import get_layer
 
 # %% auto #0
 __all__ = ['SEMANTIC_VIEWS', 'SHAPE_VIEWS', 'IMAGENET_16', 'CUE_CONFLICT_CATEGORIES', 'SKIMAGE_TEXTURES', 'VGG19_STYLE_LAYERS',

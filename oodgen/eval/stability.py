@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
+from oodgen.core import LazyImport
+InterpolationMode = LazyImport("torchvision.transforms", "InterpolationMode")   # torchvision: imported where first used
+TF = LazyImport("torchvision.transforms.functional")
 from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
 
 from oodgen.models.classifiers import SmallCNN
-from oodgen.core import LazyImport, save_table, table_markdown
-InterpolationMode = LazyImport("torchvision.transforms", "InterpolationMode")   # torchvision: imported where first used
-TF = LazyImport("torchvision.transforms.functional")
+from oodgen.core import save_table, table_markdown
 from oodgen.eval.saliency import check_images, compute_cam, guided_gradcam, predict, saliency_model, smoothgrad
 
 # %% auto #0
