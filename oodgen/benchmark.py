@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
-from sklearn.metrics import confusion_matrix
 
-from .eval.metrics import classification_report, MACRO_F1_CONVENTION
-from .train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
+from oodgen.eval.metrics import classification_report, MACRO_F1_CONVENTION
+from oodgen.train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 import oodgen.train.algorithms, oodgen.train.augmentation, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
-from .core import (JobArray, RunRecord, atomic_path, atomic_write_text, check_launcher, save_table, threads_per_job,
-                         unit_name)
-from .data.domains import MultiDomainDataset, split_domains
+from oodgen.core import (JobArray, LazyImport, RunRecord, atomic_path, atomic_write_text, check_launcher, portable_requested,
+                         save_table, threads_per_job, unit_name)
+from oodgen.data.domains import MultiDomainDataset, split_domains
+confusion_matrix = LazyImport("sklearn.metrics", "confusion_matrix")   # scikit-learn: imported where first used
 
 # %% auto #0
 __all__ = ['SELECTION_METHODS', 'resolve_test_domains', 'unit_hparams', 'check_overrides', 'run_leave_one_domain_out',
@@ -116,10 +116,17 @@ class _Lazy:
 
 _WORKER_DS = None
 def _worker_init(ds, threads: int, modules: Sequence[str] = ()):
-    "A spawned worker: its thread count, the dataset, and the modules that registered the parent's algorithms."
+    "A worker (spawned, or forked from the parent): its thread count, the dataset, and the modules that registered the parent's algorithms."
     global _WORKER_DS
-    import importlib
+    import importlib, signal, sys
     from oodgen.core import set_cpu_threads
+    # a forked worker behaves as a spawned one: Ctrl-C raises KeyboardInterrupt (not a kernel's handler), and its
+    # bars go to the process's own stderr (a run's kernel.log), not through the parent's notebook streams
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if sys.platform.startswith("linux"):     # a parent killed outright takes its workers along (a forked one holds the
+        import ctypes                        # queue's write end, so it would never see the queue close)
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)      # PR_SET_PDEATHSIG
+    sys.stdout, sys.stderr = sys.__stdout__ or sys.stdout, sys.__stderr__ or sys.stderr
     set_cpu_threads(threads); _WORKER_DS = ds
     for m in modules: importlib.import_module(m)
 
@@ -132,9 +139,16 @@ def _cluster_train(ds_path: str, job: dict, kw: dict, modules: Sequence[str]) ->
     with open(ds_path, "rb") as f: ds = pickle.load(f)
     return train_unit(ds, job, **kw)
 
+def _start_method(threads: int) -> str:
+    "'fork' where it is safe (Linux, one thread per worker, no CUDA yet): workers start at once with the parent's imports and share its dataset; else 'spawn'."
+    import multiprocessing as mp, sys, torch
+    # GNU OpenMP hangs a forked child that runs a multi-thread parallel region after its parent did; CUDA cannot be forked
+    ok = sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() and not torch.cuda.is_initialized()
+    return "fork" if ok and threads == 1 else "spawn"
+
 @contextlib.contextmanager
 def _job_runner(ds, jobs: int, launcher: str = "local", launcher_args: dict | None = None, folder=None):
-    "`submit(job, kw)` -> a future: in this process (jobs=1, lazily, in order), in `jobs` spawned worker processes, or as cluster jobs."
+    "`submit(job, kw)` -> a future: in this process (jobs=1, lazily, in order), in `jobs` worker processes started once, or as cluster jobs."
     import oodgen.benchmark as mod   # the package's functions, not this notebook's copies (workers cannot import __main__)
     # a spawned worker starts with an empty registry: it imports whatever module registered each algorithm here
     modules = sorted({cls.__module__ for cls in ALGORITHMS.values()} - {"__main__"})
@@ -149,8 +163,9 @@ def _job_runner(ds, jobs: int, launcher: str = "local", launcher_args: dict | No
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     # CPU threads split between workers: on a small machine 2 one-thread workers beat one two-thread process by ~30%
-    threads = threads_per_job(jobs)
-    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=mod._worker_init,
+    threads = 1 if portable_requested() else threads_per_job(jobs)
+    # forked workers take `ds` as it is in memory (copy-on-write); spawned ones get it pickled, once each
+    ex = ProcessPoolExecutor(jobs, mp_context=mp.get_context(_start_method(threads)), initializer=mod._worker_init,
                              initargs=(ds, threads, modules))
     try: yield lambda job, kw: ex.submit(mod._worker_train, job, kw)
     finally: ex.shutdown(wait=True, cancel_futures=True)

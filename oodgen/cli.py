@@ -235,6 +235,9 @@ def main(argv=None):
         os.environ["OODGEN_PORTABLE"] = "1"
         from oodgen.core import use_portable_env
         use_portable_env()
+    # jsonschema (through nbformat / papermill) builds an optional IRI-syntax parser at import: 1-2 s of this process
+    # for a format check nbformat's schemas never use; without the package that check is just not registered
+    sys.modules.setdefault("rfc3987_syntax", None)
     from oodgen.runs import CLIError
     try: _dispatch(a)
     except (CLIError, ValueError, OSError) as e:

@@ -12,13 +12,13 @@ from typing import Any, Sequence
 
 # %% auto #0
 __all__ = ['PORTABLE_ENV', 'DEFAULT_DATA_ROOT', 'ALGORITHM_STAGES', 'TEACHER_STAGES', 'OPTIONAL_PACKAGES', 'HEADLESS_ENV',
-           'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env', 'seed_everything', 'apply_portable',
-           'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job', 'data_root', 'DiskFullError',
-           'disk_full_error', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint', 'data_meta',
-           'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'MissingExtraError', 'require',
-           'silence_loading_bars', 'git_info', 'cpu_model', 'numerics_info', 'env_info', 'in_interactive_kernel',
-           'committed_bytes', 'RunRecord', 'read_records', 'read_metrics', 'progress_bar', 'stage1_dir',
-           'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
+           'LAUNCHERS', 'LAUNCHER_ARGS', 'portable_requested', 'use_portable_env', 'LazyImport', 'seed_everything',
+           'apply_portable', 'set_cpu_threads', 'is_main_process', 'get_device', 'threads_per_job', 'data_root',
+           'DiskFullError', 'disk_full_error', 'atomic_path', 'atomic_write_text', 'save_checkpoint', 'load_checkpoint',
+           'data_meta', 'checkpoint_meta', 'check_checkpoint', 'check_checkpoint_file', 'Registry', 'MissingExtraError',
+           'require', 'silence_loading_bars', 'git_info', 'cpu_model', 'numerics_info', 'env_info',
+           'in_interactive_kernel', 'committed_bytes', 'RunRecord', 'read_records', 'read_metrics', 'progress_bar',
+           'stage1_dir', 'best_checkpoint', 'unit_name', 'table_markdown', 'save_table', 'show_table', 'check_launcher',
            'check_launcher_args', 'cluster_executor', 'LaunchedCall', 'JobArray', 'LaunchedFuture']
 
 # %% ../nbs/00_core.ipynb #98b9082b
@@ -40,9 +40,28 @@ def use_portable_env():
 
 if portable_requested(): use_portable_env()
 
+# %% ../nbs/00_core.ipynb #1a2b3c02
+class LazyImport:
+    "Stands in for `module` (or its attribute `name`) and imports it on first use: attribute access and calls go to the real one."
+    def __init__(self, module: str, # e.g. "torchvision.transforms.functional"
+                 name: str | None = None, # an attribute of `module`, e.g. "f1_score"
+                ): self.__dict__.update(_where=(module, name), _obj=None)
+    def _target(self):
+        if self._obj is None:
+            m = importlib.import_module(self._where[0])
+            self.__dict__["_obj"] = getattr(m, self._where[1]) if self._where[1] else m
+        return self._obj
+    def __getattr__(self, k):
+        if k in ("_where", "_obj"): raise AttributeError(k)    # a copy made without __init__ (pickle, copy) has neither
+        return getattr(self._target(), k)
+    def __call__(self, *args, **kwargs): return self._target()(*args, **kwargs)
+    def __reduce__(self): return LazyImport, self._where     # pickled as where it comes from, imported again on use
+    def __repr__(self): return f"LazyImport({'.'.join(filter(None, self._where))!r})"
+
+
 # %% ../nbs/00_core.ipynb #515930b4
-import numpy as np
-import torch
+np, torch = LazyImport("numpy"), LazyImport("torch")   # imported on first use: the CLI and the runs layer (`oodgen run`'s parent process) never load them
+
 
 # %% ../nbs/00_core.ipynb #6d585d43
 def seed_everything(seed: int, deterministic: bool = True) -> int:

@@ -440,9 +440,9 @@ def experiment_notebook(nb_path: str | os.PathLike):
     for c in nb.cells:
         flags = _cell_flags(c.source) if c.cell_type == "code" else set()
         if c.cell_type == "markdown" or "parameters" in c.metadata.get("tags", []) or "experiment" in flags: kept.append(c)
-        elif c.cell_type == "code" and {"export", "exports"} & flags and module and lib is None:
+        elif c.cell_type == "code" and {"export", "exports", "exporti"} & flags and module and lib is None:
             lib = nbformat.v4.new_code_cell(""); kept.append(lib)
-        elif c.cell_type == "code" and not flags & {"hide", "export", "exports", "default_exp"}:
+        elif c.cell_type == "code" and not flags & {"hide", "export", "exports", "exporti", "default_exp"}:
             imports += [s for s in _top_imports(c.source) if s not in imports and "fastcore.test" not in s]
     if lib is not None:
         lib.source = "\n".join([f"# the library part of this notebook ({module}), as the installed package exports it",

@@ -101,7 +101,7 @@ def _policy_ops(size: int) -> dict:
     from torchvision.transforms import v2
     return {"rotate": v2.RandomRotation(30), "crop": v2.RandomCrop(size, padding=max(1, size // 8)),
             "flip": v2.RandomHorizontalFlip(), "color": v2.ColorJitter(0.4, 0.4, 0.4, 0.1)}
-POLICY_OPS = tuple(_policy_ops(32))
+POLICY_OPS = ("rotate", "crop", "flip", "color")     # the keys of `_policy_ops` (a literal: no torchvision at import)
 
 def online_policy(policy: str, size: int = 32):
     "A torchvision v2 transform for `policy`: names from `POLICY_OPS` joined by '+', e.g. 'rotate+crop+color'."

@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampler
-from torchvision import transforms as T
-from torchvision.transforms import functional as TF
 
-from ..core import atomic_write_text, data_root, Registry, require
+from oodgen.core import atomic_write_text, data_root, LazyImport, Registry, require
+T = LazyImport("torchvision.transforms")               # torchvision is imported where first used
+TF = LazyImport("torchvision.transforms.functional")
 
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGIT_SHIFT_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',

@@ -8,7 +8,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from sklearn.metrics import classification_report as _sklearn_report, f1_score
+
+from oodgen.core import LazyImport
+_sklearn_report = LazyImport("sklearn.metrics", "classification_report")   # scikit-learn: imported where first used
+f1_score = LazyImport("sklearn.metrics", "f1_score")
 
 # %% auto #0
 __all__ = ['MACRO_F1_CONVENTION', 'accuracy', 'macro_f1', 'classification_report', 'recall_at_k', 'retrieval_metrics',

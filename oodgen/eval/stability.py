@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms import functional as TF
+from oodgen.core import LazyImport
+InterpolationMode = LazyImport("torchvision.transforms", "InterpolationMode")   # torchvision: imported where first used
+TF = LazyImport("torchvision.transforms.functional")
 from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
 
-from ..models.classifiers import SmallCNN
-from ..core import save_table, table_markdown
-from .saliency import check_images, compute_cam, guided_gradcam, predict, SALIENCY, saliency_model, smoothgrad
+from oodgen.models.classifiers import SmallCNN
+from oodgen.core import save_table, table_markdown
+from oodgen.eval.saliency import check_images, compute_cam, guided_gradcam, predict, SALIENCY, saliency_model, smoothgrad
 
 # %% auto #0
 __all__ = ['COLOR_SHIFTS', 'Shift', 'blur', 'rotation', 'color_shift', 'corruption', 'as_shift', 'heatmap_mse', 'heatmap_pearson',
