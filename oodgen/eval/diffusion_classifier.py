@@ -12,9 +12,9 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from scipy.stats import ttest_rel
 
-from ..core import progress_bar, require
+from oodgen.core import LazyImport, progress_bar, require
+ttest_rel = LazyImport("scipy.stats", "ttest_rel")   # scipy: imported where first used
 
 # %% auto #0
 __all__ = ['LOSSES', 'TARGETS', 'WEIGHTINGS', 'SCHEDULES', 'add_noise', 'noise_error', 'predicted_x0', 'vae_decoder',

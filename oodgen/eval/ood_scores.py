@@ -12,10 +12,12 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from ..core import Registry, require, save_checkpoint
-from .outputs import ModelOutputs, evaluating, feature_layer, module_of
+from oodgen.core import LazyImport, Registry, require, save_checkpoint
+average_precision_score = LazyImport("sklearn.metrics", "average_precision_score")   # scikit-learn: imported where first used
+roc_auc_score = LazyImport("sklearn.metrics", "roc_auc_score")
+roc_curve = LazyImport("sklearn.metrics", "roc_curve")
+from oodgen.eval.outputs import ModelOutputs, evaluating, feature_layer, module_of
 
 # %% auto #0
 __all__ = ['OOD_SCORES', 'ASH_VARIANTS', 'LINE_DEFAULTS', 'FPR95_CONVENTIONS', 'check_percentile', 'linear_head', 'OODScore',

@@ -14,13 +14,13 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torchvision.transforms import functional as TF
 
-from ..core import progress_bar, Registry, require
-from ..data.imageops import canny, hsv_to_rgb, rgb_to_gray
-from .metrics import linear_probe, logistic_regression
-from .outputs import model_outputs
-from .saliency import get_layer
+from oodgen.core import LazyImport, progress_bar, Registry, require
+TF = LazyImport("torchvision.transforms.functional")   # torchvision: imported where first used
+from oodgen.data.imageops import canny, hsv_to_rgb, rgb_to_gray
+from oodgen.eval.metrics import linear_probe, logistic_regression
+from oodgen.eval.outputs import model_outputs
+from oodgen.eval.saliency import get_layer
 
 # %% auto #0
 __all__ = ['SEMANTIC_VIEWS', 'SHAPE_VIEWS', 'IMAGENET_16', 'CUE_CONFLICT_CATEGORIES', 'SKIMAGE_TEXTURES', 'VGG19_STYLE_LAYERS',
