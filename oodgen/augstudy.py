@@ -100,7 +100,11 @@ def shift_cache_dir(folder=None) -> Path:
     "Where computed shifted sets are written: `folder`, else `$OODGEN_CACHE/shifted`, else `~/.cache/oodgen/shifted`."
     return Path(folder or Path(os.environ.get("OODGEN_CACHE") or "~/.cache/oodgen")/"shifted").expanduser()
 
-def shifted_images(x: torch.Tensor, y: torch.Tensor, spec: ShiftSpec, seed: int = 0) -> torch.Tensor:
+def shifted_images(x: torch.Tensor, # clean images (N, 3, H, W) in [0, 1]
+                   y: torch.Tensor, # their labels (a digit shift may colour by label)
+                   spec: ShiftSpec, # the shift: a digit shift or a corruption at a severity
+                   seed: int = 0, # seeds the shift's random draws
+                  ) -> torch.Tensor:
     "Apply a computed shift (digit shift or corruption) to clean images `x` (N, 3, H, W) in [0, 1]."
     g = torch.Generator().manual_seed(_item_seed(seed, spec.corruption or spec.source, spec.severity, 0))
     if spec.source == "colored": return shift_digits(x, "colored", g, labels=y)
@@ -192,7 +196,11 @@ def augmentation_algorithm(name: str) -> tuple[str, dict]:
     raise ValueError(f"unknown augmentation {name!r}; known: {', '.join(AUGMENTATIONS)}, or an algorithm: {', '.join(sorted(ALGORITHMS))}")
 
 # %% ../nbs/45_augstudy.ipynb #dd2ebac2
-def mean_corruption_error(err: pd.DataFrame, clean_err: float, base_err: pd.DataFrame, base_clean_err: float) -> dict:
+def mean_corruption_error(err: pd.DataFrame, # error rates, corruption x severity
+                          clean_err: float, # the same model's clean error rate
+                          base_err: pd.DataFrame, # the baseline's errors, corruption x severity
+                          base_clean_err: float, # the baseline's clean error rate
+                         ) -> dict:
     "mCE and relative mCE (%) of errors `err` (corruption x severity) against a baseline's; also the plain mean error (%)."
     base_err = base_err.loc[err.index, err.columns]
     ce = err.sum(axis=1) / base_err.sum(axis=1)
@@ -200,7 +208,9 @@ def mean_corruption_error(err: pd.DataFrame, clean_err: float, base_err: pd.Data
     return {"mCE": 100 * ce.mean(), "relative_mCE": 100 * rce.mean(), "corruption_error": 100 * err.values.mean()}
 
 # %% ../nbs/45_augstudy.ipynb #55f28a81
-def corruption_scores(df: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+def corruption_scores(df: pd.DataFrame, # the study's records (`read_metrics`)
+                      baseline: str = "none", # the augmentation the errors are relative to
+                     ) -> pd.DataFrame:
     "Per augmentation x seed: mCE, relative mCE and mean corruption error (%), against the baseline's mean errors."
     d = df[df.metric == "acc"].assign(err=lambda t: 1 - t.value)
     cor, clean = d[d.kind == "corruption"], d[d.kind == "clean"]
@@ -213,7 +223,10 @@ def corruption_scores(df: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
         rows.append({"augmentation": a, "seed": s, **mean_corruption_error(table(t), ce, base, base_clean)})
     return pd.DataFrame(rows)
 
-def study_table(df: pd.DataFrame, baseline: str = "none", metric: str = "acc") -> pd.DataFrame:
+def study_table(df: pd.DataFrame, # the study's records (`read_metrics`)
+                baseline: str = "none", # as in `corruption_scores`
+                metric: str = "acc", # `acc` or `macro_f1`
+               ) -> pd.DataFrame:
     "Augmentations x (clean, each shift, mean over corrupted sets, and for accuracy mCE, relative mCE): mean ± std over seeds, in %."
     d = df[df.metric == metric]
     order = list(dict.fromkeys(d.augmentation))

@@ -57,7 +57,11 @@ def augmix_batch(x: torch.Tensor, group: int = 8, augmenter=None) -> torch.Tenso
     return torch.cat([augmenter(g) for g in _to_uint8(x).split(max(1, int(group)))]).to(x.dtype) / 255
 
 # %% ../../nbs/04_data.augment.ipynb #923405fe
-def cutout(x: torch.Tensor, length: int = 8, fill: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+def cutout(x: torch.Tensor, # float images (B, C, H, W) in [0, 1]
+           length: int = 8, # the square's side (px)
+           fill: float = 0.5, # the value written inside it
+           generator: torch.Generator | None = None, # draws the centres
+          ) -> torch.Tensor:
     "Cutout a float batch (B, C, H, W): one `length`-square per image at a uniform centre, clipped at the border."
     B, _, H, W = x.shape
     cy = torch.randint(0, H, (B,), generator=generator).to(x.device)[:, None, None]
@@ -67,7 +71,11 @@ def cutout(x: torch.Tensor, length: int = 8, fill: float = 0.5, generator: torch
     return torch.where(inside[:, None], torch.as_tensor(fill, dtype=x.dtype, device=x.device), x)
 
 # %% ../../nbs/04_data.augment.ipynb #8632472f
-def gaussian_patch(x: torch.Tensor, size: int = 8, sigma: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+def gaussian_patch(x: torch.Tensor, # float images (B, C, H, W) in [0, 1]
+                   size: int = 8, # the patch's side (px)
+                   sigma: float = 0.5, # the noise's std
+                   generator: torch.Generator | None = None, # draws positions and noise
+                  ) -> torch.Tensor:
     "Add N(0, `sigma`^2) noise inside one `size`-square per image (B, C, H, W) at a uniform position inside it; clamped to [0, 1]."
     B, C, H, W = x.shape
     if not 0 < size <= min(H, W): raise ValueError(f"a {size}x{size} Gaussian patch does not fit {H}x{W} images; pick 1..{min(H, W)}")
@@ -81,8 +89,13 @@ def gaussian_patch(x: torch.Tensor, size: int = 8, sigma: float = 0.5, generator
     return out
 
 # %% ../../nbs/04_data.augment.ipynb #c9bf68a9
-def mix_batch(x: torch.Tensor, y: torch.Tensor, num_classes: int, kind: str = "cutmix", alpha: float = 1.0,
-              seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def mix_batch(x: torch.Tensor, # float images (B, C, H, W)
+              y: torch.Tensor, # their labels (B,)
+              num_classes: int, # width of the soft labels
+              kind: str = "cutmix", # `cutmix` or `mixup`
+              alpha: float = 1.0, # Beta(alpha, alpha) draws the mixing weight
+              seed: int | None = None, # seeds the draw (None: torch's global generator)
+             ) -> tuple[torch.Tensor, torch.Tensor]:
     "CutMix or Mixup a batch with torchvision v2: `(mixed images, soft labels (B, num_classes))`."
     from torchvision.transforms import v2
     kinds = {"cutmix": v2.CutMix, "mixup": v2.MixUp}
@@ -92,7 +105,9 @@ def mix_batch(x: torch.Tensor, y: torch.Tensor, num_classes: int, kind: str = "c
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed); return mixer(x, y)
 
-def soft_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor) -> torch.Tensor:
+def soft_cross_entropy(logits: torch.Tensor, # (B, C)
+                       soft_targets: torch.Tensor, # (B, C), each row summing to 1
+                      ) -> torch.Tensor:
     "Cross-entropy against soft labels: mean over items of `-sum_c t_c log_softmax(z)_c`."
     return -(soft_targets * F.log_softmax(logits, dim=1)).sum(1).mean()
 
@@ -111,7 +126,10 @@ def online_policy(policy: str, size: int = 32):
     if bad or not names: raise ValueError(f"unknown augmentation policy {policy!r}; known ops (join with '+'): {', '.join(ops)}")
     return v2.Compose([ops[n] for n in names])
 
-def augment_batch(x: torch.Tensor, policy: str, group: int = 1) -> torch.Tensor:
+def augment_batch(x: torch.Tensor, # float images (B, C, H, W) in [0, 1]
+                  policy: str, # `POLICY_OPS` names joined by '+', e.g. 'rotate+crop'
+                  group: int = 1, # images sharing one draw of the parameters
+                 ) -> torch.Tensor:
     "Apply an online policy to a float batch (B, C, H, W) in [0, 1]: fresh parameters per group of `group` images."
     t = online_policy(policy, x.shape[-1])
     return torch.cat([t(g) for g in x.split(max(1, int(group)))]).clamp(0, 1)
@@ -123,7 +141,12 @@ def _dataset_key(ds: Dataset, policy: str, copies: int, seed: int) -> str:
     for i in range(min(16, len(ds))): h.update(_to_uint8(ds[i][0]).numpy().tobytes())
     return h.hexdigest()[:16]
 
-def offline_augmented(ds: Dataset, policy: str, copies: int, folder, seed: int = 0) -> Dataset:
+def offline_augmented(ds: Dataset, # `(image, label)` rows, float images in [0, 1]
+                      policy: str, # as in `augment_batch`
+                      copies: int, # augmented copies of every image
+                      folder, # the cache folder
+                      seed: int = 0, # seeds every copy (per image)
+                     ) -> Dataset:
     "`ds` + `copies` augmented copies of every image (a `TensorDomain`), made once and cached under `folder`."
     from pathlib import Path
     from oodgen.core import load_checkpoint, save_checkpoint

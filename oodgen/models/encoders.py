@@ -269,7 +269,9 @@ for _arch in CLIP_ARCHS:
 
 # %% ../../nbs/11_models.encoders.ipynb #5f76e0e6
 from .weights import BACKBONES
-IMAGE_ENCODERS.update(BACKBONES.role("encoder")); BACKBONES.roles["encoder"] = IMAGE_ENCODERS   # the encoders above: BACKBONES' encoder role
+# the encoders registered above are BACKBONES' encoder role (with any registered there before this module loaded)
+IMAGE_ENCODERS.update({k: v for k, v in BACKBONES.roles["encoder"].items() if k not in IMAGE_ENCODERS})
+BACKBONES.roles["encoder"] = IMAGE_ENCODERS
 
 _LOCAL_ONLY = ("path", "download_root", "cache_dir")
 

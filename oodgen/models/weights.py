@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_models.weights.ipynb #e962b7c9
 from __future__ import annotations
-import contextlib, dataclasses, functools, os, socket
+import contextlib, dataclasses, functools, importlib, os, socket
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlparse
@@ -168,16 +168,18 @@ def download_timeout(seconds: float = 60):
     finally: socket.setdefaulttimeout(old)
 
 # %% ../../nbs/10_models.weights.ipynb #391c45a6
-BACKBONE_ROLES = {"classifier": "backbone", "encoder": "image encoder"}   # role -> what its errors call it
+BACKBONE_ROLES = {"classifier": ("backbone", "oodgen.models.classifiers"),   # role -> (what its errors call it,
+                  "encoder": ("image encoder", "oodgen.models.encoders")}    #          the module registering it)
 
 class Backbones:
     "Backbone name -> constructor, per role (`BACKBONE_ROLES`), each role a `Registry`; `family` entries take whole zoos."
     def __init__(self):
-        self.roles = {r: Registry(kind) for r, kind in BACKBONE_ROLES.items()}
+        self.roles = {r: Registry(kind, [module]) for r, (kind, module) in BACKBONE_ROLES.items()}
         self.families = {r: [] for r in BACKBONE_ROLES}
     def role(self, role: str) -> Registry:
-        "The `Registry` of one role (`BACKBONES.role('encoder')` is `IMAGE_ENCODERS`)."
+        "The `Registry` of one role (`BACKBONES.role('encoder')` is `IMAGE_ENCODERS`); its module is imported on first use."
         if role not in self.roles: raise ValueError(f"unknown backbone role {role!r}; known: {', '.join(self.roles)}")
+        if ps := self.roles[role].plugins: self.roles[role].plugins = []; [importlib.import_module(m) for m in ps]
         return self.roles[role]
     def register(self, name: str | None = None, # the backbone's name (default: the constructor's)
                  role: str = "classifier"): # the role the constructor builds (a key of `BACKBONE_ROLES`)
@@ -187,7 +189,10 @@ class Backbones:
                claims: Callable[[str], bool], # the names it takes (asked only about names not registered one by one)
                hint: str = ""): # how its names read, added to the error for an unknown name
         "Decorator: `fn(name, *args, **kwargs)` builds any `name` that `claims` in `role`."
-        def deco(fn): self.role(role); self.families[role].append((claims, fn, hint)); return fn
+        def deco(fn):        # re-running a notebook cell re-defines a family: it keeps its place
+            self.role(role); fams = self.families[role]
+            i = next((i for i, f in enumerate(fams) if f[1].__qualname__ == fn.__qualname__), len(fams))
+            fams[i:i + 1] = [(claims, fn, hint)]; return fn
         return deco
     def names(self, role: str | None = None) -> list[str]:
         "The names registered one by one (in `role`, or in any role)."
@@ -198,7 +203,7 @@ class Backbones:
         if name in reg: return reg[name]
         for claims, fn, _ in self.families[role]:
             if claims(name): return functools.partial(fn, name)
-        try: return reg.get(name)   # a late plugin, or the error listing the known names
+        try: return reg.get(name)   # the error listing the known names
         except ValueError as e: raise ValueError("; ".join([str(e)] + [h for *_, h in self.families[role] if h])) from None
     def create(self, name: str, role: str = "classifier", *args, **kwargs):
         "Build backbone `name` in `role` with the role's arguments."
