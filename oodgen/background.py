@@ -87,7 +87,11 @@ def background_counts(n: int,            # images of one class
     rest = n - own
     return [own, *[rest // (k - 1) + (i < rest % (k - 1)) for i in range(k - 1)]]
 
-def assign_backgrounds(labels: torch.Tensor, k: int, correlation: float, seed: int = 0) -> torch.Tensor:
+def assign_backgrounds(labels: torch.Tensor, # the digits' classes
+                       k: int, # number of backgrounds (class c's own background is c)
+                       correlation: float, # share of each class on its own background
+                       seed: int = 0, # seeds the order
+                      ) -> torch.Tensor:
     "The background index of every image (class c's own is c), with `background_counts` per class, in a seeded order."
     rng, bg = np.random.default_rng(seed), torch.empty_like(labels)
     for c in range(k):
@@ -180,7 +184,10 @@ def shortcut_data(classes: Sequence[int] = (0, 1, 2),  # digits, one per backgro
 # %% ../nbs/47_background.ipynb #d95447a7
 VIEWS = ("full", "crop", "mask", "crop_mask")
 
-def crop_view(x: torch.Tensor, boxes: torch.Tensor, pad: float = 0.0) -> torch.Tensor:
+def crop_view(x: torch.Tensor, # images (N, C, H, W)
+              boxes: torch.Tensor, # (N, 4) boxes x1, y1, x2, y2 in pixels
+              pad: float = 0.0, # grow each box by this share of its size
+             ) -> torch.Tensor:
     "Every image cut to its box (`crop_box`, grown by `pad`) and resized back to its size (bilinear)."
     H, W = x.shape[-2:]
     return torch.stack([F.interpolate(crop_box(xi, b.tolist(), pad)[None], size=(H, W), mode="bilinear", align_corners=False)[0]
@@ -257,7 +264,10 @@ def train_method(method: str, train: ShortcutSet, val: ShortcutSet, steps: int =
     return alg.eval(), view, left
 
 # %% ../nbs/47_background.ipynb #d5330fa9
-def group_accuracies(preds, labels, groups) -> dict[int, float]:
+def group_accuracies(preds, # predicted labels
+                     labels, # true labels
+                     groups, # the group of every image (class x background)
+                    ) -> dict[int, float]:
     "Accuracy within every group present (group id -> accuracy)."
     preds, labels, groups = (torch.as_tensor(v).flatten() for v in (preds, labels, groups))
     if not (len(preds) == len(labels) == len(groups)): raise ValueError(f"got {len(preds)} predictions, {len(labels)} labels and {len(groups)} groups")
@@ -265,11 +275,17 @@ def group_accuracies(preds, labels, groups) -> dict[int, float]:
     ok = (preds == labels).float()
     return {int(g): float(ok[groups == g].mean()) for g in groups.unique()}
 
-def worst_group_accuracy(preds, labels, groups) -> float:
+def worst_group_accuracy(preds, # as in `group_accuracies`
+                         labels, # as in `group_accuracies`
+                         groups, # as in `group_accuracies`
+                        ) -> float:
     "The lowest accuracy over the groups present."
     return min(group_accuracies(preds, labels, groups).values())
 
-def shortcut_scores(preds, labels, groups) -> dict:
+def shortcut_scores(preds, # as in `group_accuracies`
+                    labels, # as in `group_accuracies`
+                    groups, # as in `group_accuracies`
+                   ) -> dict:
     "Average, worst-group and group-mean accuracy."
     ga = group_accuracies(preds, labels, groups)
     return {"avg_acc": float((torch.as_tensor(preds) == torch.as_tensor(labels)).float().mean()),
@@ -307,7 +323,10 @@ SCORE_COLUMNS = {"id_test": "in-distribution", "test": "shifted test"}
 EXTRA_COLUMNS = {"background_agreement": "background only: names its class", "cam_on_box": "Grad-CAM on box",
                  "cam_on_object": "Grad-CAM on ink"}
 
-def results_table(df: pd.DataFrame, methods: Sequence[str], agg: str = "mean") -> pd.DataFrame:
+def results_table(df: pd.DataFrame, # the study's records (metric, value, method, set, seed)
+                  methods: Sequence[str], # the rows, in this order (missing ones left out)
+                  agg: str = "mean", # over seeds: `mean`, or `std` (pandas' sample std, ddof=1: the bars' error bars)
+                 ) -> pd.DataFrame:
     "Methods x (set / metric) from `metrics.jsonl` records (metric, value, method, set, seed), in %, `agg` (mean, std) over seeds."
     d = df[df.metric.isin(["avg_acc", "worst_group_acc"]) & df.set.isin(list(SCORE_COLUMNS))]
     t = d.groupby(["method", "set", "metric"]).value.agg(agg).unstack(["set", "metric"]) * 100
