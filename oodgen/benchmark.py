@@ -13,8 +13,8 @@ import pandas as pd
 from oodgen.eval.metrics import classification_report, MACRO_F1_CONVENTION
 from oodgen.train.loop import ALGORITHMS, build_algorithm, fit, hparams_of, save_algorithm
 import oodgen.train.algorithms, oodgen.train.augmentation, oodgen.train.averaging, oodgen.train.distill   # register every algorithm
-from oodgen.core import (JobArray, LazyImport, RunRecord, atomic_path, atomic_write_text, check_launcher, portable_requested,
-                         save_table, threads_per_job, unit_name)
+from oodgen.core import (JobArray, LazyImport, RunRecord, atomic_path, atomic_write_text, check_launcher, mean_std_table,
+                         portable_requested, save_table, threads_per_job, unit_name)
 from oodgen.data.domains import MultiDomainDataset, split_domains
 confusion_matrix = LazyImport("sklearn.metrics", "confusion_matrix")   # scikit-learn: imported where first used
 
@@ -197,17 +197,10 @@ def select_runs(df: pd.DataFrame, selection: str = "training_domain", metric: st
     test = d[(d.metric == metric) & (d.split == "in") & (d.domain == d.test_domain)][keys + ["value"]]
     return best.merge(test, on=keys).reset_index(drop=True)
 
-def _pm(x: pd.Series) -> str:
-    return f"{100*x.mean():.1f} ± {100*x.std(ddof=0):.1f}"
-
 def results_table(df: pd.DataFrame, metric: str = "acc", domains: Sequence[str] | None = None,
                   selection: str = "training_domain") -> pd.DataFrame:
     "Algorithms x held-out domains (+ avg): mean ± std over seeds, in percent, after model selection."
-    f = select_runs(df, selection, metric)
-    table = f.groupby(["algorithm", "test_domain"]).value.apply(_pm).unstack("test_domain")
-    if domains is not None: table = table[[d for d in domains if d in table.columns]]
-    avg = f.groupby(["algorithm", "seed"]).value.mean().groupby("algorithm").apply(_pm)
-    return table.assign(avg=avg).rename_axis(columns=None)
+    return mean_std_table(select_runs(df, selection, metric), "algorithm", "test_domain", domains)
 
 # %% ../nbs/40_benchmark.ipynb #184f4ddd
 def plot_results(df: pd.DataFrame, metric: str = "acc", title: str = ""):

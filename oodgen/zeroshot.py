@@ -128,15 +128,13 @@ def headline(df: pd.DataFrame, wise_alpha: float = 0.5, metric: str = "acc") -> 
         d = pd.concat([d[~has], d[has].merge(best, on=keys + ["lambda"])])
     return d
 
-def _pm(x: pd.Series) -> str: return f"{100*x.mean():.1f} ± {100*x.std(ddof=0):.1f}"
+from .core import mean_std_table, seed_mean_std   # the one results-table writer
 
 def method_table(df: pd.DataFrame, split: str = "test", domains: Sequence[str] | None = None,
                  order: Sequence[str] | None = None, metric: str = "acc") -> pd.DataFrame:
     "Methods x held-out domains (+ avg) of `split` `metric` (%): mean ± std over seeds."
     d = headline(df, metric=metric); d = d[d.split == split]
-    t = d.groupby(["method", "test_domain"]).value.apply(_pm).unstack("test_domain")
-    if domains is not None: t = t[[c for c in domains if c in t.columns]]
-    t = t.assign(avg=d.groupby(["method", "seed"]).value.mean().groupby("method").apply(_pm)).rename_axis(columns=None)
+    t = mean_std_table(d, "method", "test_domain", domains)
     if order is not None: t = t.loc[[m for m in order if m in t.index] + [m for m in t.index if m not in order]]
     return t
 

@@ -269,11 +269,20 @@ for _arch in CLIP_ARCHS:
         IMAGE_ENCODERS.register(_n)(lambda pretrained=True, trainable=True, _a=_arch, **kw: CLIPImageEncoder(_a, pretrained, trainable, **kw))
 
 # %% ../../nbs/11_models.encoders.ipynb #5f76e0e6
+from .weights import BACKBONES
+# the encoders registered above are BACKBONES' encoder role (with any registered there before this module loaded)
+IMAGE_ENCODERS.update({k: v for k, v in BACKBONES.roles["encoder"].items() if k not in IMAGE_ENCODERS})
+BACKBONES.roles["encoder"] = IMAGE_ENCODERS
+
 _LOCAL_ONLY = ("path", "download_root", "cache_dir")
 
-def create_image_encoder(name: str, pretrained: bool = True, trainable: bool = True, **kwargs) -> ImageEncoder:
-    "An image encoder by name (see `IMAGE_ENCODERS`); kwargs: input_size, path, download_root, clip_overrides."
-    enc = IMAGE_ENCODERS.get(name)(pretrained=pretrained, trainable=trainable, **kwargs)
+def create_image_encoder(name: str, # a backbone with an `encoder` role (`BACKBONES.names("encoder")`)
+                         pretrained: bool = True, # its pretrained weights (else random)
+                         trainable: bool = True, # False: frozen (no gradients, always in eval mode)
+                         **kwargs, # the encoder's own: input_size, path, download_root, clip_overrides
+                        ) -> ImageEncoder:
+    "The image encoder `name` from `BACKBONES`; it remembers how it was built (`spec`) so a checkpoint can rebuild it."
+    enc = BACKBONES.create(name, "encoder", pretrained=pretrained, trainable=trainable, **kwargs)
     enc.spec = {"name": name, "kwargs": {k: v for k, v in kwargs.items() if k not in _LOCAL_ONLY}}
     return enc
 
