@@ -33,6 +33,22 @@ def oodgen_cli(*args, cwd=None, check=True, timeout=600):
         raise AssertionError(f"oodgen {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
 
+def oodgen_main(*args, check=True):
+    """`oodgen ARGS` through the CLI's `main` in this process: exit status, stdout and stderr as `oodgen_cli` returns them,
+    less the console script's start (~4 s of CPU for its imports). For what the CLI does; `oodgen_cli` where the process
+    itself is under test (signals, locks between processes, kills) and for one real console-script run per feature."""
+    import contextlib, io, traceback
+    from oodgen.cli import main
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: main([str(a) for a in args])
+        except SystemExit as e: code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except Exception: traceback.print_exc(); code = 1          # what the console script would show and return
+    r = subprocess.CompletedProcess(["oodgen", *map(str, args)], code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"oodgen {' '.join(map(str, args))} failed ({code}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
 # One tiny Stage 1 run (real offline encoders, 16 images per split) shared by the Stage 1 test and the Stage 2 run on it.
 # Under pytest-xdist a session fixture is made once per worker: its users stay in one file (test_stage1.py) and
 # `make pytest` distributes by file (--dist loadfile; loadgroup does not group under pytest 9.2: pytest-xdist #1386).
@@ -43,7 +59,7 @@ STAGE1_TINY = {"limit": 16, "image_size": 64, "epochs": 2, "batch_size": 32, "em
 def stage1_run(tmp_path_factory, feature_cache):
     "Folder of the shared tiny Stage 1 run, named as the pipeline names it: `<root>/stage1-rotated`."
     root = tmp_path_factory.mktemp("stage1")
-    oodgen_cli("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
+    oodgen_main("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
                "--name", "stage1-rotated", "--out", root, "--quiet")
     return root/"stage1-rotated"
 
