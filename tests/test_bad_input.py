@@ -76,16 +76,19 @@ def test_output_folder_that_is_a_file_and_bad_grid(tmp_path, capsys):
     code, err = cli_in_process(["sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "--out", tmp_path], capsys)
     assert code == 2 and "not valid YAML" in err
 
-def test_rerun_with_other_parameters_is_refused_and_overwrite_starts_over(tmp_path):
-    tiny = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "eval_every", "0", "--name", "r", "--out", tmp_path]
-    oodgen_main("run", "benchmark", "-p", "steps", "3", *tiny, "--quiet")
-    r = oodgen_main("run", "benchmark", "-p", "steps", "4", *tiny, "--quiet", check=False)
-    assert r.returncode == 2 and "steps=3 (now 4)" in r.stderr and "--overwrite" in r.stderr
-    r = oodgen_main("run", "benchmark", "-p", "steps", "3", *tiny, "--quiet")         # same parameters: kept as it is
+def test_rerun_with_other_parameters_is_refused_and_overwrite_starts_over(tmp_path, two_starts):
+    "On a copy of the finished run of `two_starts` (steps 1, below): other parameters refused, the same kept, --overwrite reruns."
+    import json, shutil
+    shutil.copytree(two_starts[0], tmp_path/"r")
+    tiny = [*TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+    assert json.loads((tmp_path/"r"/"params.json").read_text())["steps"] == 1 and (tmp_path/"r"/"done").exists()
+    r = oodgen_main("run", "benchmark", *tiny, "-p", "steps", "2", check=False)
+    assert r.returncode == 2 and "steps=1 (now 2)" in r.stderr and "--overwrite" in r.stderr
+    r = oodgen_main("run", "benchmark", *tiny)                                        # same parameters: kept as it is
     assert "finished already" in r.stdout
-    oodgen_main("run", "benchmark", "-p", "steps", "4", *tiny, "--quiet", "--overwrite")
-    import json
-    assert json.loads((tmp_path/"r"/"params.json").read_text())["steps"] == 4
+    oodgen_main("run", "benchmark", *tiny, "-p", "steps", "2", "--overwrite")
+    m = json.loads((tmp_path/"r"/"params.json").read_text())
+    assert m["steps"] == 2 and (tmp_path/"r"/"done").exists()
 
 # Values are read as a safe YAML subset (issue 28). `-p steps -5` comes last in these cases: without the check under
 # test the run is still refused before any work, by a message that lacks the words looked for.
@@ -169,19 +172,28 @@ def test_run_name_that_is_a_symlink_is_refused(tmp_path):
     assert r.returncode == 2 and "symbolic link" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
     assert not any((tmp_path/"elsewhere").iterdir())
 
-def test_second_start_on_a_running_folder_is_refused_at_once(tmp_path):
-    "Two `oodgen run` processes on one folder: the second is refused while the first writes; the first finishes."
-    args = ["run", "benchmark", *TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+@pytest.fixture(scope="module")
+def two_starts(tmp_path_factory):
+    "Two `oodgen run` on one folder: the first a process of its own, the second (here) started while the first writes."
+    out = tmp_path_factory.mktemp("two_starts")
+    args = ["run", "benchmark", *TINY, "--name", "r", "--out", out, "--quiet"]
     first = subprocess.Popen([str(Path(sys.executable).parent/"oodgen"), *map(str, args)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         t0 = time.time()
-        while not (tmp_path/"r"/"params.json").exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
-        assert first.poll() is None, "the first run ended before the second started"
-        r = oodgen_main(*args, check=False)
-        assert r.returncode == 2 and f"another oodgen run is writing into {(tmp_path/'r').resolve()}" in r.stderr, r.stderr[-800:]
-        assert first.wait(timeout=300) == 0 and (tmp_path/"r"/"done").exists()
+        while not (out/"r"/"params.json").exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        running = first.poll() is None
+        second = oodgen_main(*args, check=False) if running else None
+        code = first.wait(timeout=300)
     finally: first.kill(); first.wait()
+    return out/"r", running, second, code
+
+def test_second_start_on_a_running_folder_is_refused_at_once(two_starts):
+    "Two `oodgen run` processes on one folder: the second is refused while the first writes; the first finishes."
+    run, running, r, code = two_starts
+    assert running, "the first run ended before the second started"
+    assert r.returncode == 2 and f"another oodgen run is writing into {run.resolve()}" in r.stderr, r.stderr[-800:]
+    assert code == 0 and (run/"done").exists()
 
 def test_lock_of_a_killed_writer_is_released(tmp_path):
     from oodgen.runs import CLIError, prepare_run_dir, release_run_dir
