@@ -7,7 +7,7 @@ STAMP := $(VENV)/.oodgen-installed
 PYTHON ?= python3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install lab docs demo test sync-check nbtest pytest readme bench gpu-check clean
+.PHONY: install lab docs demo test test-slow sync-check nbtest pytest readme bench gpu-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +54,13 @@ nbtest: install
 
 ## 2 pytest-xdist workers, one test file at a time each (tests sharing a fixture's run live in one file), the files in
 ## the order conftest.py gives them (longest first: xdist's default reorder puts the few-test, long files last).
+## Tests marked `slow` (end to end beyond the 6 minutes: cluster jobs, kill-and-resume, 2-process training, ...) are left to
+## `make test-slow`; CI (.ci/run) runs both.
 pytest: install
-	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder tests
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow" tests
+
+test-slow: install
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m slow tests
 
 readme: install
 	$(BIN)/oodgen readme

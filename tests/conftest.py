@@ -66,17 +66,25 @@ def stage1_run(tmp_path_factory, feature_cache):
 # Test files, longest first (CPU seconds of `pytest --durations`, summed per file): `make pytest` hands whole files to its
 # 2 workers in this order (--no-loadscope-reorder), so the last files to start are short and both workers end together.
 # Files not listed follow in their collection order. Measure again when a file grows (`pytest --durations=0`).
-LONGEST_FIRST = ["test_launchers.py", "test_resume.py", "test_pipeline_folder.py", "test_stage1.py", "test_pinned.py",
-                 "test_bad_input.py", "test_zeroshot.py", "test_cli.py", "test_augstudy.py", "test_sweep_pipeline.py",
+LONGEST_FIRST = ["test_launchers.py", "test_resume.py", "test_bad_input.py", "test_stage1.py", "test_pipeline_folder.py",
+                 "test_pinned.py", "test_zeroshot.py", "test_cli.py", "test_augstudy.py", "test_sweep_pipeline.py",
                  "test_multiprocess.py", "test_diffusion.py", "test_algorithms.py", "test_ood.py", "test_background.py",
-                 "test_rerun.py", "test_stages.py", "test_probes.py", "test_gradcam.py"]
+                 "test_rerun.py", "test_stages.py", "test_probes.py", "test_gradcam.py", "test_extras.py", "test_interactive.py"]
+
+# The `slow` tier (`make test-slow`; CI runs it after `make test`), end to end beyond `make test`'s 6 minutes, each a path that
+# `make test` reaches another way: the cluster launcher (test_launchers: sweeps, units and pipeline groups as submitit-local
+# jobs; the local launcher: test_sweep_pipeline), kill -9 and resume (test_resume ood / augstudy; resume in one process:
+# test_stage1, test_rerun), two processes under `accelerate launch` (test_multiprocess), a real Ctrl-C (test_bad_input; the
+# handler in process: test_ctrl_c_is_one_line_and_status_130), the 3-stage pipeline on a new folder (test_pipeline_folder;
+# Stage 1 -> Stage 2: test_stage1), the pinned demo units under AVX2-capped kernels (test_pinned; native kernels stay),
+# UMAP's numba compile (test_probes), the diffusion stage's bad schedule (test_diffusion).
 
 def pytest_collection_modifyitems(config, items):
-    """Files in the order of LONGEST_FIRST; tests marked `slow` (long experiments whose results the README records) run only
-    with OODGEN_SLOW=1."""
+    """Files in the order of LONGEST_FIRST; tests marked `longrun` (the README's hour-long comparison, resume checks of more
+    stages) run only with OODGEN_SLOW=1. (`slow` ones run unless deselected: `make pytest` leaves them to `make test-slow`.)"""
     rank = {f: i for i, f in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda it: rank.get(it.path.name, len(rank)))            # stable: a file's own order is kept
     if os.environ.get("OODGEN_SLOW") == "1": return
-    skip = pytest.mark.skip(reason="slow: set OODGEN_SLOW=1 to run")
+    skip = pytest.mark.skip(reason="longrun: set OODGEN_SLOW=1 to run")
     for it in items:
-        if "slow" in it.keywords: it.add_marker(skip)
+        if "longrun" in it.keywords: it.add_marker(skip)

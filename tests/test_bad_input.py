@@ -247,6 +247,7 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, monkeypatch):
     code, err = cli_in_process(B + ["--name", "r", "--out", tmp_path], capsys)
     assert code == 130 and err == "oodgen: interrupted; rerun the same command to resume\n", err
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="known gap (closing note of 2026-12-07): in the loaded full suite the group's SIGINT is "
                    "sometimes lost and the run goes on; passes alone and with -n 2. Not yet isolated (kernel start / stderr streaming)")
 def test_ctrl_c_during_a_real_run(tmp_path):

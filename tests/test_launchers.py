@@ -10,6 +10,7 @@ from conftest import oodgen_main
 TINY = ["-p", "seeds", "[0]", "-p", "test_domains", "[colored]", "-p", "eval_every", "0"]
 
 
+@pytest.mark.slow
 def test_sweep_as_cluster_jobs_resumes_by_done_markers(tmp_path):
     args = ["sweep", "benchmark", *TINY, "-p", "steps", "1,2", "--name", "s", "--out", tmp_path,
             "--launcher", "submitit-local", "--launcher-args", "{time: 10, cpus: 1}"]
@@ -28,6 +29,7 @@ def test_sweep_as_cluster_jobs_resumes_by_done_markers(tmp_path):
     assert set(pd.read_csv(root/"sweep_metrics.csv")["param.steps"]) == {1, 2}
 
 
+@pytest.mark.slow
 def test_benchmark_units_as_cluster_jobs_equal_local_units(tmp_path):
     "The same units trained as jobs and in this process log the same numbers (seeded, CPU)."
     base = ["run", "benchmark", *TINY, "-p", "steps", "3", "-p", "algorithms", "[ERM, VREx]", "-p", "device", "cpu",
@@ -54,6 +56,7 @@ def test_launcher_errors_are_clear(tmp_path):
         assert r.returncode == 2 and "sbatch" in r.stderr and "submitit-local" in r.stderr
 
 
+@pytest.mark.slow
 def test_pipeline_groups_as_array_jobs_and_unit_stages_submit_their_units(tmp_path, capsys):
     "A group of stages without units is one array job; a stage with units (benchmark) runs here and submits them."
     from oodgen.runs import run_pipeline

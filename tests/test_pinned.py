@@ -64,7 +64,7 @@ def portable_results(algorithms, caps: dict) -> dict:
     assert got["isa"] == "DEFAULT", got["isa"]
     return {a: {tuple(x[:3]): x[3] for x in recs} for a, recs in got["out"].items()}
 
-@pytest.mark.parametrize("cap", CAPS)
+@pytest.mark.parametrize("cap", ["native", pytest.param("avx2", marks=pytest.mark.slow)])   # the AVX2 cap: `make test-slow`
 def test_demo_units_give_the_pinned_numbers(cap):
     algorithms = ["ERM", "ERM_AugMix"] if cap == "native" else ["ERM"]     # ERM_AugMix once: it is the slow one
     got = portable_results(algorithms, CAPS[cap])

@@ -5,6 +5,7 @@ import hashlib, json, subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import oodgen_main
@@ -42,6 +43,7 @@ def checkout_state() -> dict:
             for f in files if (REPO/f).is_file()}
 
 
+@pytest.mark.slow
 def test_pipeline_on_a_new_folder_runs_to_the_end(tmp_path):
     data = make_folder(tmp_path/"toy")
     before = checkout_state()
