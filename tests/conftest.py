@@ -74,9 +74,8 @@ LONGEST_FIRST = ["test_launchers.py", "test_resume.py", "test_bad_input.py", "te
 # The `slow` tier (`make test-slow`; CI runs it after `make test`), end to end beyond `make test`'s 6 minutes, each a path that
 # `make test` reaches another way: the cluster launcher (test_launchers: sweeps, units and pipeline groups as submitit-local
 # jobs; the local launcher: test_sweep_pipeline), kill -9 and resume (test_resume ood / augstudy; resume in one process:
-# test_stage1, test_rerun), two processes under `accelerate launch` (test_multiprocess), a real Ctrl-C (test_bad_input; the
-# handler in process: test_ctrl_c_is_one_line_and_status_130), the 3-stage pipeline on a new folder (test_pipeline_folder;
-# Stage 1 -> Stage 2: test_stage1), the pinned ERM_AugMix demo unit and the AVX2-capped kernels (test_pinned; ERM stays),
+# test_stage1, test_rerun), two processes under `accelerate launch` (test_multiprocess), the 3-stage pipeline on a new
+# folder (test_pipeline_folder; Stage 1 -> Stage 2: test_stage1), the pinned ERM_AugMix demo unit and the AVX2-capped kernels (test_pinned; ERM stays),
 # UMAP's numba compile (test_probes), the diffusion stage's bad schedule (test_diffusion).
 
 def pytest_collection_modifyitems(config, items):

@@ -247,7 +247,6 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, monkeypatch):
     code, err = cli_in_process(B + ["--name", "r", "--out", tmp_path], capsys)
     assert code == 130 and err == "oodgen: interrupted; rerun the same command to resume\n", err
 
-@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="known gap (closing note of 2026-12-07): in the loaded full suite the group's SIGINT is "
                    "sometimes lost and the run goes on; passes alone and with -n 2. Not yet isolated (kernel start / stderr streaming)")
 def test_ctrl_c_during_a_real_run(tmp_path):
@@ -262,7 +261,7 @@ def test_ctrl_c_during_a_real_run(tmp_path):
         # env.json: the experiment cells run (a signal while the kernel still starts can be lost: see the closing note)
         while not (tmp_path/"r"/"env.json").exists() and p.poll() is None and time.time() - t0 < 240: time.sleep(0.1)
         time.sleep(2); os.killpg(p.pid, signal.SIGINT)
-        out, err = p.communicate(timeout=60)       # a handled Ctrl-C ends in seconds; a lost one trains on at full CPU
+        out, err = p.communicate(timeout=120)
     finally: p.kill(); p.wait()
     assert p.returncode == 130 and "Traceback" not in err, err[-1500:]
     assert err.strip().splitlines()[-1] == "oodgen: interrupted; rerun the same command to resume", err[-800:]
