@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import oodgen_cli
+from conftest import oodgen_main
 
 TINY = {"classes": "[3, 7]", "backgrounds": "[brick, grass]", "source": "digits", "n_train": 120, "image_size": 24,
         "object_size": 14, "steps": 5, "batch_size": 16, "n_cam": 8, "n_cam_figure": 2, "device": "cpu",
@@ -69,29 +69,33 @@ def test_cam_mass_share_back_in_the_full_frame():
     ("classes", "[3, 3]", "two different digits"), ("max_saturation", "2", "a saturation in [0, 1]"),
     ("source", "svhn", "mnist5k or digits")])
 def test_bad_parameters_end_before_work(tmp_path, name, value, words):
-    r = oodgen_cli("run", "background", "-p", name, value, "--out", tmp_path, "--name", "bad", check=False)
+    r = oodgen_main("run", "background", "-p", name, value, "--out", tmp_path, "--name", "bad", check=False)
     assert r.returncode == 2 and words in r.stderr, r.stderr
     assert not (tmp_path/"bad").exists()                           # refused before the run folder is made
 
 
 def test_cross_parameter_errors_in_the_first_cell(tmp_path):
-    "Checks across parameters end in the stage's first cell, before any data or training."
-    r = oodgen_cli("run", "background", "-p", "classes", "[3, 7, 1]", "-p", "backgrounds", "[brick, grass]", "--out", tmp_path,
-                   "--name", "cross", "--quiet", check=False)
-    assert r.returncode != 0 and "give one background per class" in r.stderr + r.stdout
-    assert not (tmp_path/"cross"/"metrics.jsonl").exists()
-    r = oodgen_cli("run", "background", "-p", "backgrounds", "[brick, bricks, grass]", "--out", tmp_path, "--name", "bg",
-                   "--quiet", check=False)
-    assert r.returncode != 0 and "no sample image 'bricks'" in r.stderr + r.stdout
-    r = oodgen_cli("run", "background", "-p", "hparams", "{groupdro_eta: 0.1}", "-p", "methods", "[erm, mask]", "--out", tmp_path,
-                   "--name", "hp", "--quiet", check=False)
-    assert r.returncode != 0 and "belong to none of the methods' algorithms" in r.stderr + r.stdout   # a typo is not dropped silently
-    assert not (tmp_path/"hp"/"metrics.jsonl").exists()
+    """Checks across parameters end in the stage's first cell, before any data or training: the first cell calls
+    `check_study` (one run through `oodgen run` shows it), and `check_study` holds each check (called here, no kernel)."""
+    from oodgen.background import check_study
+    from oodgen.runs import STAGES
+    import oodgen.train.algorithms  # noqa: F401  (registers GroupDRO, as the stage's imports do)
+    r = oodgen_main("run", "background", "-p", "hparams", "{groupdro_eta: 0.1}", "-p", "methods", "[erm, mask]", "--out", tmp_path,
+                    "--name", "hp", "--quiet", check=False)
+    assert r.returncode != 0 and "failed in cell" in r.stderr and "belong to none of the methods' algorithms" in r.stderr + r.stdout
+    assert not (tmp_path/"hp"/"metrics.jsonl").exists()          # a typo is not dropped silently, and nothing ran before
+    d = STAGES["background"].defaults
+    args = lambda **kw: {k: kw.get(k, d[k]) for k in ("classes", "backgrounds", "methods", "hparams", "image_size", "object_size")}
+    with pytest.raises(ValueError, match="give one background per class"):
+        check_study(**args(classes=[3, 7, 1], backgrounds=["brick", "grass"]))
+    with pytest.raises(ValueError, match="no sample image 'bricks'"):
+        check_study(**args(backgrounds=["brick", "bricks", "grass"]))
+    check_study(**args())                                          # the defaults pass
 
 
 def test_background_stage_end_to_end(tmp_path):
     args = [a for k, v in TINY.items() for a in ("-p", k, str(v))]
-    oodgen_cli("run", "background", *args, "--out", tmp_path, "--name", "bg", "--quiet")
+    oodgen_main("run", "background", *args, "--out", tmp_path, "--name", "bg", "--quiet")
     run = tmp_path/"bg"
     df = pd.read_json(run/"metrics.jsonl", lines=True)
     scores = df[df.metric.isin(["avg_acc", "worst_group_acc", "group_mean_acc"])]

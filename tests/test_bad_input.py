@@ -1,7 +1,7 @@
 """Bad input, as a new user types it: each case is refused with exit status 2, a message that names the problem and
 the fix, no traceback, and (where the input can be judged before any work) no run folder is started."""
 import pytest
-from conftest import oodgen_cli
+from conftest import oodgen_main
 
 B = ["run", "benchmark"]
 CASES = [  # (args, words in the message, work may start: the error can only show once the data is read)
@@ -27,7 +27,6 @@ CASES = [  # (args, words in the message, work may start: the error can only sho
     (["run", "distill", "-p", "student", "resnet50"], "'student' is now 'backbone'", False),
     (["run", "contrastive", "-p", "test_domain", "gray"], "'test_domain' is now 'test_domains'", False),
     (["run", "gradcam", "-p", "train_steps", "5"], "'train_steps' is now 'steps'", False),
-    (B + ["-p", "dataset", "pacs", "-p", "data_root", "{tmp}/nowhere", "-p", "steps", "2"], "data_scripts/pacs.py", True),
 ]
 
 def cli_in_process(args, capsys) -> tuple[int, str]:
@@ -40,12 +39,34 @@ def cli_in_process(args, capsys) -> tuple[int, str]:
 def test_bad_input_is_refused_clearly(tmp_path, capsys, args, words, may_start):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     args += ([] if "--name" in args else ["--name", "r"]) + ["--out", tmp_path/"out"]
-    if may_start: r = oodgen_cli(*args, check=False); code, err = r.returncode, r.stderr
-    else: code, err = cli_in_process(args, capsys)
+    code, err = cli_in_process(args, capsys)
     assert code == 2, (code, err[-500:])
     assert words in err, err[-800:]
     assert "Traceback" not in err
-    if not may_start: assert not (tmp_path/"out").exists() or not any((tmp_path/"out").rglob("*.ipynb"))
+    assert not (tmp_path/"out").exists() or not any((tmp_path/"out").rglob("*.ipynb"))
+
+# One run that can only fail once the data is read, shared by the three tests below (a kernel start each otherwise):
+# `-p dataset pacs` with a data root that holds no PACS, that root being a string built to break out of its literal.
+@pytest.fixture(scope="module")
+def pacs_missing(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pacs_missing")
+    evil = f"x\"); import os; os.system('touch {tmp}/pwned') #"
+    quoted = "'" + evil.replace("'", "''") + "'"                  # YAML-quoted: an unquoted ' #' is refused as a comment
+    r = oodgen_main("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", quoted, "-p", "steps", "2",
+                    "--name", "r", "--out", tmp, "--quiet", check=False)
+    return tmp, evil, r
+
+def test_missing_data_is_refused_clearly_once_read(pacs_missing):
+    "The one case of CASES that needs the data read: exit status 2 and the script to run, no traceback."
+    _, _, r = pacs_missing
+    assert r.returncode == 2, (r.returncode, r.stderr[-500:])
+    assert "data_scripts/pacs.py" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
+
+def test_failing_cell_is_named_and_partial_notebook_kept(pacs_missing):
+    tmp, _, r = pacs_missing
+    assert r.returncode != 0
+    assert "failed in cell" in r.stderr and "data_scripts/pacs.py" in r.stderr, r.stderr
+    assert (tmp/"r"/"40_benchmark.ipynb").exists() and not (tmp/"r"/"done").exists()
 
 def test_output_folder_that_is_a_file_and_bad_grid(tmp_path, capsys):
     (tmp_path/"afile").write_text("")
@@ -55,16 +76,19 @@ def test_output_folder_that_is_a_file_and_bad_grid(tmp_path, capsys):
     code, err = cli_in_process(["sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "--out", tmp_path], capsys)
     assert code == 2 and "not valid YAML" in err
 
-def test_rerun_with_other_parameters_is_refused_and_overwrite_starts_over(tmp_path):
-    tiny = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "eval_every", "0", "--name", "r", "--out", tmp_path]
-    oodgen_cli("run", "benchmark", "-p", "steps", "3", *tiny, "--quiet")
-    r = oodgen_cli("run", "benchmark", "-p", "steps", "4", *tiny, "--quiet", check=False)
-    assert r.returncode == 2 and "steps=3 (now 4)" in r.stderr and "--overwrite" in r.stderr
-    r = oodgen_cli("run", "benchmark", "-p", "steps", "3", *tiny, "--quiet")         # same parameters: kept as it is
+def test_rerun_with_other_parameters_is_refused_and_overwrite_starts_over(tmp_path, two_starts):
+    "On a copy of the finished run of `two_starts` (steps 1, below): other parameters refused, the same kept, --overwrite reruns."
+    import json, shutil
+    shutil.copytree(two_starts[0], tmp_path/"r")
+    tiny = [*TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+    assert json.loads((tmp_path/"r"/"params.json").read_text())["steps"] == 1 and (tmp_path/"r"/"done").exists()
+    r = oodgen_main("run", "benchmark", *tiny, "-p", "steps", "2", check=False)
+    assert r.returncode == 2 and "steps=1 (now 2)" in r.stderr and "--overwrite" in r.stderr
+    r = oodgen_main("run", "benchmark", *tiny)                                        # same parameters: kept as it is
     assert "finished already" in r.stdout
-    oodgen_cli("run", "benchmark", "-p", "steps", "4", *tiny, "--quiet", "--overwrite")
-    import json
-    assert json.loads((tmp_path/"r"/"params.json").read_text())["steps"] == 4
+    oodgen_main("run", "benchmark", *tiny, "-p", "steps", "2", "--overwrite")
+    m = json.loads((tmp_path/"r"/"params.json").read_text())
+    assert m["steps"] == 2 and (tmp_path/"r"/"done").exists()
 
 # Values are read as a safe YAML subset (issue 28). `-p steps -5` comes last in these cases: without the check under
 # test the run is still refused before any work, by a message that lacks the words looked for.
@@ -125,7 +149,7 @@ def _thesis(tmp_path):
 
 def test_run_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
     d = _thesis(tmp_path)
-    r = oodgen_cli("run", "benchmark", *TINY, "--name", "my_thesis", "--out", tmp_path, "--quiet", "--overwrite", check=False)
+    r = oodgen_main("run", "benchmark", *TINY, "--name", "my_thesis", "--out", tmp_path, "--quiet", "--overwrite", check=False)
     assert r.returncode == 2 and "--overwrite refused" in r.stderr and "nothing was deleted" in r.stderr, r.stderr[-800:]
     assert sorted(os.listdir(d)) == ["chapter1.tex"] and (d/"chapter1.tex").read_text() == "\\chapter{One}\n"
 
@@ -144,23 +168,32 @@ def test_pipeline_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 def test_run_name_that_is_a_symlink_is_refused(tmp_path):
     (tmp_path/"elsewhere").mkdir(); (tmp_path/"out").mkdir(); (tmp_path/"out"/"link").symlink_to(tmp_path/"elsewhere")
-    r = oodgen_cli("run", "benchmark", *TINY, "--name", "link", "--out", tmp_path/"out", "--quiet", check=False)
+    r = oodgen_main("run", "benchmark", *TINY, "--name", "link", "--out", tmp_path/"out", "--quiet", check=False)
     assert r.returncode == 2 and "symbolic link" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
     assert not any((tmp_path/"elsewhere").iterdir())
 
-def test_second_start_on_a_running_folder_is_refused_at_once(tmp_path):
-    "Two `oodgen run` processes on one folder: the second is refused while the first writes; the first finishes."
-    args = ["run", "benchmark", *TINY, "--name", "r", "--out", tmp_path, "--quiet"]
+@pytest.fixture(scope="module")
+def two_starts(tmp_path_factory):
+    "Two `oodgen run` on one folder: the first a process of its own, the second (here) started while the first writes."
+    out = tmp_path_factory.mktemp("two_starts")
+    args = ["run", "benchmark", *TINY, "--name", "r", "--out", out, "--quiet"]
     first = subprocess.Popen([str(Path(sys.executable).parent/"oodgen"), *map(str, args)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         t0 = time.time()
-        while not (tmp_path/"r"/"params.json").exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
-        assert first.poll() is None, "the first run ended before the second started"
-        r = oodgen_cli(*args, check=False)
-        assert r.returncode == 2 and f"another oodgen run is writing into {(tmp_path/'r').resolve()}" in r.stderr, r.stderr[-800:]
-        assert first.wait(timeout=300) == 0 and (tmp_path/"r"/"done").exists()
+        while not (out/"r"/"params.json").exists() and first.poll() is None and time.time() - t0 < 120: time.sleep(0.1)
+        running = first.poll() is None
+        second = oodgen_main(*args, check=False) if running else None
+        code = first.wait(timeout=300)
     finally: first.kill(); first.wait()
+    return out/"r", running, second, code
+
+def test_second_start_on_a_running_folder_is_refused_at_once(two_starts):
+    "Two `oodgen run` processes on one folder: the second is refused while the first writes; the first finishes."
+    run, running, r, code = two_starts
+    assert running, "the first run ended before the second started"
+    assert r.returncode == 2 and f"another oodgen run is writing into {run.resolve()}" in r.stderr, r.stderr[-800:]
+    assert code == 0 and (run/"done").exists()
 
 def test_lock_of_a_killed_writer_is_released(tmp_path):
     from oodgen.runs import CLIError, prepare_run_dir, release_run_dir
@@ -188,7 +221,7 @@ def test_sweep_points_whose_names_sanitise_alike_get_their_own_folders(tmp_path)
                 for i in range(3): Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(tmp_path/ds/d/c/f"{i}.png")
     vals = [str(tmp_path/"ds a"), str(tmp_path/"ds_a")]
     (tmp_path/"grid.yaml").write_text(json.dumps({"dataset": vals}))
-    oodgen_cli("sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "-p", "test_domains", "[d1]", "-p", "seeds", "[0]",
+    oodgen_main("sweep", "benchmark", "--grid", tmp_path/"grid.yaml", "-p", "test_domains", "[d1]", "-p", "seeds", "[0]",
                "-p", "steps", "1", "-p", "eval_every", "0", "-p", "image_size", "16", "--name", "s", "--out", tmp_path/"out")
     points = sorted((tmp_path/"out"/"s").glob("*/done"))
     assert len(points) == 2, points
@@ -236,16 +269,13 @@ def test_ctrl_c_during_a_real_run(tmp_path):
     assert not (tmp_path/"r"/"done").exists() and (tmp_path/"r"/"kernel.log").exists()      # the kernel's own noise kept there
 
 # A text value is injected into the run's notebook as a string literal (papermill escapes it), never as code.
-def test_string_parameter_cannot_break_out_of_its_literal(tmp_path):
+def test_string_parameter_cannot_break_out_of_its_literal(pacs_missing):
     import ast, json
-    evil = f"x\"); import os; os.system('touch {tmp_path}/pwned') #"
-    quoted = "'" + evil.replace("'", "''") + "'"                  # YAML-quoted: an unquoted ' #' is refused as a comment
-    r = oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", quoted, *TINY, "--name", "r",
-                   "--out", tmp_path, "--quiet", check=False)
+    tmp, evil, r = pacs_missing
     assert r.returncode != 0 and "failed in cell" in r.stderr, r.stderr[-800:]         # no PACS under that root
-    assert not (tmp_path/"pwned").exists()
-    assert json.loads((tmp_path/"r"/"params.json").read_text())["data_root"] == evil
-    nb = json.loads((tmp_path/"r"/"40_benchmark.ipynb").read_text())
+    assert not (tmp/"pwned").exists()
+    assert json.loads((tmp/"r"/"params.json").read_text())["data_root"] == evil
+    nb = json.loads((tmp/"r"/"40_benchmark.ipynb").read_text())
     cell = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     got = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell).body if isinstance(n, ast.Assign)}
     assert got["data_root"] == evil

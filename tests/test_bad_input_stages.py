@@ -1,7 +1,7 @@
 """Values that used to fail only once a stage's kernel ran (issue 28): each is now refused before any work, with a
 message naming the parameter and what it must be (`oodgen.runs.PARAMETER_RULES`), and no kernel starts."""
 import pytest
-from conftest import oodgen_cli
+from conftest import oodgen_main
 from oodgen.runs import check_values, find_stage, notebook_parameters
 from oodgen.runs import CLIError
 
@@ -41,7 +41,7 @@ def test_valid_neighbours_still_pass(tmp_path):
 
 def test_cli_refuses_before_the_kernel_starts(tmp_path):
     "End to end through `oodgen run`: exit status 2, the message, and no executed notebook in the run folder."
-    r = oodgen_cli("run", "diffusion", "-p", "n_samples", "[8, 4]", "--out", tmp_path, "--name", "d", check=False)
+    r = oodgen_main("run", "diffusion", "-p", "n_samples", "[8, 4]", "--out", tmp_path, "--name", "d", check=False)
     assert r.returncode == 2 and "increasing list" in r.stderr and "Traceback" not in r.stderr
     assert not list(tmp_path.rglob("*.ipynb"))
 
@@ -53,7 +53,7 @@ def test_pipeline_refuses_a_cam_that_would_be_1x1_before_stage1(tmp_path):
         for c in ("cat", "dog"):
             (tmp_path/"data"/d/c).mkdir(parents=True)
             for k in range(2): Image.fromarray(np.full((48, 48, 3), 40 * k, np.uint8)).save(tmp_path/"data"/d/c/f"{k}.png")
-    r = oodgen_cli("pipeline", "-p", "dataset", tmp_path/"data", "-p", "image_size", "32", "-p", "device", "cpu",
+    r = oodgen_main("pipeline", "-p", "dataset", tmp_path/"data", "-p", "image_size", "32", "-p", "device", "cpu",
                    "--out", tmp_path/"runs", "--name", "p", check=False)
     assert r.returncode == 2 and "gives a 1x1 map" in r.stderr and "image_size" in r.stderr, r.stderr[-2000:]
     assert not list((tmp_path/"runs").rglob("*.ipynb"))                     # Stage 1 never started

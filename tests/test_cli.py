@@ -1,8 +1,8 @@
-"""`oodgen run` end to end: run folder contents, reproducibility, failures named, parameters checked."""
+"""`oodgen run` end to end: run folder contents, reproducibility, parameters checked (a failing cell named: test_bad_input.py)."""
 import json
 import pandas as pd
 import pytest
-from conftest import oodgen_cli
+from conftest import oodgen_cli, oodgen_main
 
 TINY = ["-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "4", "-p", "eval_every", "2",
         "-p", "dataset", "digits_shift"]
@@ -33,21 +33,14 @@ def test_run_writes_a_complete_run_folder(tiny_run):
     assert abs(mean - 100*held[held.step == 4].value.item()) < 0.051
 
 def test_seeded_runs_give_identical_metrics(tmp_path, tiny_run):
-    oodgen_cli("run", "benchmark", *TINY, "--name", "b", "--out", tmp_path, "--quiet")
+    oodgen_main("run", "benchmark", *TINY, "--name", "b", "--out", tmp_path, "--quiet")
     a, b = (pd.read_json(d/"metrics.jsonl", lines=True) for d in [tiny_run[0], tmp_path/"b"])
     pd.testing.assert_frame_equal(a, b)
 
-def test_failing_cell_is_named_and_partial_notebook_kept(tmp_path):
-    r = oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"nowhere",
-                   "--name", "bad", "--out", tmp_path, "--quiet", check=False)
-    assert r.returncode != 0
-    assert "failed in cell" in r.stderr and "data_scripts/pacs.py" in r.stderr, r.stderr
-    assert (tmp_path/"bad"/"40_benchmark.ipynb").exists() and not (tmp_path/"bad"/"done").exists()
-
 def test_unknown_parameter_and_stage_are_clear_errors(tmp_path):
-    r = oodgen_cli("run", "benchmark", "-p", "datset", "pacs", "--out", tmp_path, check=False)
+    r = oodgen_main("run", "benchmark", "-p", "datset", "pacs", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "no parameter(s) ['datset']" in r.stderr and "Traceback" not in r.stderr
-    r = oodgen_cli("run", "benchmrk", "--out", tmp_path, check=False)
+    r = oodgen_main("run", "benchmrk", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "unknown stage 'benchmrk'" in r.stderr
 
 def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
@@ -60,7 +53,7 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
             (tmp_path/"data"/"PACS"/d/c).mkdir(parents=True)
             for i in range(4):
                 Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path/"data"/"PACS"/d/c/f"{i}.jpg")
-    oodgen_cli("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"data", "-p", "image_size", "32",
+    oodgen_main("run", "benchmark", "-p", "dataset", "pacs", "-p", "data_root", tmp_path/"data", "-p", "image_size", "32",
                "-p", "steps", "2", "-p", "eval_every", "0", "-p", "seeds", "[0]", "-p", "test_domains", "[sketch]",
                "-p", "hparams", "{batch_size: 8}", "--name", "pacs", "--out", tmp_path, "--quiet")
     table = pd.read_csv(tmp_path/"pacs"/"results_acc.csv", index_col=0)
@@ -69,7 +62,7 @@ def test_benchmark_runs_on_a_domainbed_layout_folder(tmp_path):
     assert set(rep["report"]) >= {"dog", "elephant", "giraffe", "guitar", "horse", "house", "person"}
 
 def test_leave_one_domain_out_selection_and_hparam_trials(tmp_path):
-    oodgen_cli("run", "benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "2",
+    oodgen_main("run", "benchmark", "-p", "test_domains", "[colored]", "-p", "seeds", "[0]", "-p", "steps", "2",
                "-p", "eval_every", "0", "-p", "n_hparams", "2", "-p", "loo_validation", "true",
                "--name", "loo", "--out", tmp_path, "--quiet")
     d = tmp_path/"loo"

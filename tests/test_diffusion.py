@@ -262,7 +262,7 @@ def test_stage_rows_per_weighting_and_target_through_the_vae(tmp_path):
     assert set(acc.schedule) == {"topk"}
 
 
-@pytest.mark.slow   # a kernel start (~10 s) for one error message: outside the 45 s budget of this file; passes (OODGEN_SLOW=1)
+@pytest.mark.slow   # a kernel start (~10 s) for one error message: outside the 45 s budget of this file; `make test-slow` runs it
 def test_bad_schedule_is_refused_before_any_training(tmp_path):
     from oodgen.runs import CLIError, run_stage
     with pytest.raises(CLIError, match="unknown schedule 'greedy'; known: ttest, topk"):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import torch
 
 SCRIPT = Path(__file__).with_name("stage1_dist.py")
@@ -30,6 +31,7 @@ def _launch(out, *args):
                  SCRIPT, out, 4, *args])
 
 
+@pytest.mark.slow
 def test_two_processes_equal_one_on_the_global_batch_and_resume(tmp_path):
     one, two = tmp_path/"one", tmp_path/"two"
     _run([sys.executable, SCRIPT, one, 8])                        # one process, batch 8

@@ -64,9 +64,11 @@ def portable_results(algorithms, caps: dict) -> dict:
     assert got["isa"] == "DEFAULT", got["isa"]
     return {a: {tuple(x[:3]): x[3] for x in recs} for a, recs in got["out"].items()}
 
-@pytest.mark.parametrize("cap", CAPS)
-def test_demo_units_give_the_pinned_numbers(cap):
-    algorithms = ["ERM", "ERM_AugMix"] if cap == "native" else ["ERM"]     # ERM_AugMix once: it is the slow one
+# ERM under the machine's kernels in `make test`; ERM_AugMix (the slow one, once) and the AVX2 cap in `make test-slow` (CI)
+@pytest.mark.parametrize("cap,algorithm", [("native", "ERM"), pytest.param("native", "ERM_AugMix", marks=pytest.mark.slow),
+                                           pytest.param("avx2", "ERM", marks=pytest.mark.slow)])
+def test_demo_units_give_the_pinned_numbers(cap, algorithm):
+    algorithms = [algorithm]
     got = portable_results(algorithms, CAPS[cap])
     for a in algorithms:
         assert got[a] == PINS[(a, "colored")], f"{a} under {cap} kernels: numbers moved; got {got[a]}"

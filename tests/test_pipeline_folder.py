@@ -5,9 +5,10 @@ import hashlib, json, subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from conftest import oodgen_cli
+from conftest import oodgen_main
 
 REPO = Path(__file__).resolve().parents[1]
 DOMAINS, CLASSES = ("art", "photo", "sketch"), ("cat", "dog", "guitar_case")
@@ -42,15 +43,16 @@ def checkout_state() -> dict:
             for f in files if (REPO/f).is_file()}
 
 
+@pytest.mark.slow
 def test_pipeline_on_a_new_folder_runs_to_the_end(tmp_path):
     data = make_folder(tmp_path/"toy")
     before = checkout_state()
     # the unreadable file stops the pipeline before any training, naming the file and the fix
-    r = oodgen_cli("pipeline", "-p", "dataset", data, *TINY, "--out", tmp_path, "--name", "bad", check=False)
+    r = oodgen_main("pipeline", "-p", "dataset", data, *TINY, "--out", tmp_path, "--name", "bad", check=False)
     assert r.returncode != 0 and "broken.jpg" in r.stderr + r.stdout and "skip_corrupt" in r.stderr + r.stdout
     assert not (tmp_path/"bad"/"stage1-art"/"checkpoints").exists()
     # skipping it, the whole chain runs
-    r = oodgen_cli("pipeline", "-p", "dataset", data, *TINY, "-p", "skip_corrupt", "true", "--out", tmp_path, "--name", "p")
+    r = oodgen_main("pipeline", "-p", "dataset", data, *TINY, "-p", "skip_corrupt", "true", "--out", tmp_path, "--name", "p")
     root = tmp_path/"p"
     for f in ["stage1-art/done", "stage1-art/checkpoints/best.pt", "distill/done", "distill/results_acc.md",
               "gradcam/done", "gradcam/stability_blur_mse.md"]:
@@ -63,7 +65,7 @@ def test_pipeline_on_a_new_folder_runs_to_the_end(tmp_path):
 
 
 def test_misspelt_pipeline_parameter_is_refused_before_any_work(tmp_path):
-    r = oodgen_cli("pipeline", "-p", "stepz", "5", "--out", tmp_path, "--name", "x", check=False)
+    r = oodgen_main("pipeline", "-p", "stepz", "5", "--out", tmp_path, "--name", "x", check=False)
     assert r.returncode == 2 and "stepz" in r.stderr and not (tmp_path/"x").exists()
-    r = oodgen_cli("run", "benchmark", "-p", "seed", "1", "--out", tmp_path, check=False)
+    r = oodgen_main("run", "benchmark", "-p", "seed", "1", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "'seed' is now 'seeds'" in r.stderr

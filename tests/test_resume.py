@@ -1,7 +1,7 @@
 """Exact resume for every stage: a stage killed (kill -9) at any point and rerun with the same command gives the records of
 an uninterrupted run, none twice. Each test runs the stage uninterrupted, then again in another folder, kills that run's
 process tree once it has logged records, reruns the same command and compares the two `metrics.jsonl` as multisets.
-The issue's two cases (ood, augstudy) run by default (~3-5 min on 2 busy cores); the other stages are `slow` (OODGEN_SLOW=1).
+The issue's two cases (ood, augstudy) are `slow` (~3-5 min on 2 busy cores: `make test-slow`, CI); the other stages are `longrun` (OODGEN_SLOW=1; not in CI).
 """
 import json, os, shutil, signal, subprocess, sys, time
 from collections import Counter
@@ -86,12 +86,14 @@ at_least = lambda n: (lambda d, ls: len(ls) >= n)
 units_done = lambda n: (lambda d, ls: len(list((d/"units").glob("*.done"))) >= n)
 
 # --------------------------------------------------------------------------------------------- the stages
+@pytest.mark.slow
 def test_resume_ood(tmp_path):
     "Killed once SCONE's records are logged (issue 28: 2 duplicated records before)."
     p = {"steps": 20, "wild_rounds": 2, "wild_steps": 3, "far_ood": 24, "limit": 60, "seeds": "[0]",
          "score_kwargs": "{knn: {k: 5}}", "device": "cpu"}
     check_resume(tmp_path, "ood", p, lambda d, ls: any('"method": "scone"' in l for l in ls))
 
+@pytest.mark.slow
 def test_resume_augstudy(tmp_path):
     "Killed after a unit; and cut between a unit's records and its done marker (issue 28: 6 duplicated records before)."
     p = {"dataset": "mnist5k", "backbone": "mnist_cnn", "optimizer": "sgd", "lr": 0.1, "epochs": 1,
@@ -100,40 +102,40 @@ def test_resume_augstudy(tmp_path):
     a, _ = check_resume(tmp_path, "augstudy", p, units_done(1))
     check_unit_window(tmp_path, "augstudy", p, a)
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_benchmark(tmp_path):
     p = {"test_domains": "[colored, rotated]", "seeds": "[0]", "steps": 4, "eval_every": 2, "device": "cpu"}
     a, _ = check_resume(tmp_path, "benchmark", p, units_done(1))
     check_unit_window(tmp_path, "benchmark", p, a)
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_distill(tmp_path):
     from test_probes import tiny_teacher      # a random teacher that never saw `rotated`
     p = {"teacher": tiny_teacher(tmp_path/"teacher.pt"), "algorithms": "[ERM, RISE]", "test_domains": "[rotated]",
          "seeds": "[0]", "steps": 5, "device": "cpu"}
     check_resume(tmp_path, "distill", p, units_done(1))
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_contrastive(tmp_path):
     "Stage 1: killed after its first checkpoint (last.pt): the rerun resumes from it."
     from conftest import STAGE1_TINY
     p = {**STAGE1_TINY, "epochs": 3}
     check_resume(tmp_path, "contrastive", p, lambda d, ls: (d/"checkpoints"/"last.pt").exists() and len(ls) > 0)
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_corruptions(tmp_path):
     p = {"corruptions": "[gaussian_noise, mnist_c/rotate]", "severities": "[1, 3]", "n_images": 24, "steps": 3,
          "batch_size": 16, "photo_size": 32}
     check_resume(tmp_path, "corruptions", p, at_least(2))
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_teacher_head(tmp_path):
     from test_teacher_head import tiny_teacher
     p = {"teacher": tiny_teacher(tmp_path/"teacher.pt"), "limit": 30, "corruptions": "[gaussian_noise]", "severities": "[2]",
          "seeds": "[0, 1]", "device": "cpu"}
     check_resume(tmp_path, "teacher_head", p, at_least(1))
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_gradcam(tmp_path):
     from test_gradcam import tiny_teacher
     from oodgen.train.loop import build_algorithm, save_algorithm
@@ -146,7 +148,7 @@ def test_resume_gradcam(tmp_path):
          "teacher_checkpoint": tiny_teacher(tmp_path/"teacher.pt")}
     check_resume(tmp_path, "gradcam", p, at_least(3))
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_zeroshot(tmp_path):
     from test_zeroshot import tiny_teacher
     p = {"teacher": tiny_teacher(tmp_path/"teacher.pt", ["gray", "colored", "inverted"]), "test_domains": "[rotated]",
@@ -154,7 +156,7 @@ def test_resume_zeroshot(tmp_path):
          "soup_lrs": "[0.001]", "car_lambdas": "[1.0]", "template_sets": "[photo]", "device": "cpu"}
     check_resume(tmp_path, "zeroshot", p, at_least(2))
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_probes(tmp_path):
     import numpy as np
     from PIL import Image
@@ -170,7 +172,7 @@ def test_resume_probes(tmp_path):
          "student_checkpoint": stu, "teacher_checkpoint": tiny_teacher(tmp_path/"teacher.pt"), "cue_conflict_root": tmp_path/"cc"}
     check_resume(tmp_path, "probes", p, at_least(2))
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_resume_diffusion(tmp_path):
     p = {"device": "cpu", "steps": 20, "limit": 10, "widths": "[8, 16]", "embed_dim": 8, "train_batch_size": 32,
          "round_size": 4, "max_timesteps": 8, "n_samples": "[4, 8]", "to_keep": "[2, 1]", "n_figure_images": 2,

@@ -4,7 +4,7 @@ stay in this file so that `pytest -n 2 --dist loadfile` makes that run once."""
 import json
 import pandas as pd
 import torch
-from conftest import oodgen_cli
+from conftest import oodgen_main
 from oodgen.data.domains import DigitsShift
 
 def test_stage1_run_logs_recall_and_saves_a_loadable_teacher(stage1_run):
@@ -48,7 +48,7 @@ def test_stage2_run_on_stage1_runs_compares_student_with_erm(tmp_path, stage1_ru
     """The pipeline's chain: the teacher is a folder of stage1-<held-out domain>/ runs (here the shared tiny Stage 1 run).
     RISE distils its text-conditioned embedding here (`teacher_embedding=cross`: KD reads the cross head); the global
     one, the default, runs through the pipeline in test_pipeline_folder.py."""
-    oodgen_cli("run", "distill", "-p", "teacher", stage1_run.parent, "-p", "algorithms", "[ERM, RISE]",
+    oodgen_main("run", "distill", "-p", "teacher", stage1_run.parent, "-p", "algorithms", "[ERM, RISE]",
                "-p", "test_domains", "[rotated]", "-p", "seeds", "[0, 1]", "-p", "steps", "5", "-p", "teacher_embedding", "cross",
                "--name", "s2", "--out", tmp_path, "--quiet")
     d = tmp_path/"s2"
@@ -75,7 +75,7 @@ def test_unfinished_stage1_run_resumes_by_default(tmp_path, stage1_run):
     (d/"done").unlink()                                       # killed after its last checkpoint, before the end
     train = lambda: len(pd.read_json(d/"metrics.jsonl", lines=True).query("split == 'train' and metric == 'loss'"))
     n = train()
-    oodgen_cli("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
+    oodgen_main("run", "contrastive", *[a for k, v in STAGE1_TINY.items() for a in ("-p", k, v)],
                "--name", "stage1-rotated", "--out", tmp_path, "--quiet")
     assert (d/"done").exists() and json.loads((d/"params.json").read_text())["resume"] is True
     assert train() == n                                        # nothing trained twice: the run went on from last.pt

@@ -2,7 +2,7 @@
 without papermill but agreeing with it, and shown by `oodgen stages` / `oodgen run STAGE --help`."""
 import json
 import pytest
-from conftest import oodgen_cli
+from conftest import oodgen_main
 from oodgen.runs import STAGES, check_values, stage_notebooks
 
 NAMES = [s for s in STAGES]
@@ -29,16 +29,16 @@ def test_pipeline_roles_name_one_stage_each():
     assert [s.notebook.stem for s in STAGES.pipeline()] == ["23_train.contrastive", "24_train.distill", "31_eval.stability"]
 
 def test_stages_and_run_help_list_what_the_registry_holds(tmp_path):
-    r = oodgen_cli("stages")
+    r = oodgen_main("stages")
     assert [l.split()[0] for l in r.stdout.splitlines()[:len(NAMES)]] == NAMES
     assert "oodgen pipeline: contrastive -> distill -> stability" in r.stdout
-    r = oodgen_cli("run", "benchmark", "--help")
+    r = oodgen_main("run", "benchmark", "--help")
     for name, p in STAGES["benchmark"].params.items():
         assert f"  {name} ({p.type}, default {p.default!r})\n      {p.meaning}" in r.stdout, name
     assert "allowed: a positive number of training steps" in r.stdout
-    r = oodgen_cli("pipeline", "--help")
+    r = oodgen_main("pipeline", "--help")
     assert "benchmark" not in r.stdout and "Stage 1 per held-out domain -> Stage 2 -> Grad-CAM" in r.stdout.replace("\n", " ").replace("  ", " ")
-    r = oodgen_cli("run", "--out", tmp_path, check=False)
+    r = oodgen_main("run", "--out", tmp_path, check=False)
     assert r.returncode == 2 and "needs a STAGE" in r.stderr
 
 @pytest.mark.parametrize("stage", NAMES)

@@ -2,20 +2,20 @@
 (Apart from test_cli.py so that `pytest -n 2 --dist loadfile` can run them beside it.)"""
 import json
 import pandas as pd
-from conftest import oodgen_cli
+from conftest import oodgen_main
 
 
 def test_sweep_resumes_without_redoing_finished_points(tmp_path):
     args = ["sweep", "benchmark", "-p", "seeds", "[0]", "-p", "steps", "1,2", "-p", "test_domains", "[colored]",
             "-p", "eval_every", "0", "--name", "s", "--out", tmp_path]
-    oodgen_cli(*args)
+    oodgen_main(*args)
     root = tmp_path/"s"
     done = sorted(p.parent.name for p in root.glob("*/done"))
     assert done == ["steps=1", "steps=2"]
     # a sweep killed half way: one point unfinished (no done marker); the rerun redoes only that one
     (root/"steps=2"/"done").unlink()
     before = (root/"steps=1"/"metrics.jsonl").stat().st_mtime_ns
-    r = oodgen_cli(*args)
+    r = oodgen_main(*args)
     assert "skip steps=1 (done)" in r.stdout and "ok   steps=2" in r.stdout
     assert (root/"steps=1"/"metrics.jsonl").stat().st_mtime_ns == before
     df = pd.read_csv(root/"sweep_metrics.csv")

@@ -261,7 +261,7 @@ def test_a_loaded_frozen_teacher_is_fine_tuned_in_its_copy(tmp_path):
     assert not torch.equal(clf.tower.proj.weight, before["tower.proj.weight"])
 
 
-@pytest.mark.slow
+@pytest.mark.longrun
 def test_the_journal_comparison(tmp_path):
     """Issue 13's comparison on one pretrained backbone (ImageNet EfficientNet-Lite0), 3 seeds x every held-out Digits-Shift
     domain, training-domain validation: the robust fine-tuning family (this stage, default parameters) beside ERM and
