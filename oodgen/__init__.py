@@ -18,7 +18,8 @@ PUBLIC_API = {   # name -> the modules imported (in order) the first time it is 
     "create_classifier": ["oodgen.models.classifiers"], "TEACHERS": ["oodgen.models.image_text"],
     "IMAGE_TEXT_MODELS": ["oodgen.models.image_text"], "image_text_model": ["oodgen.models.image_text"],
     "resolve_teacher": ["oodgen.models.image_text"], "class_prompt_embeddings": ["oodgen.models.image_text"], "STAGES": ["oodgen.runs"], "run_stage": ["oodgen.runs"],
-    "RunRecord": ["oodgen.core"]}
+    "RunRecord": ["oodgen.core"],
+    "BACKBONES": ["oodgen.models.weights"], "mean_std_table": ["oodgen.core"], "train_and_save": ["oodgen.train.loop"]}
 
 def __getattr__(name: str):
     "A public name, imported on first use (PEP 562)."

@@ -17,11 +17,11 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from .core import (atomic_write_text, get_device, load_checkpoint, mean_std, progress_bar, save_checkpoint,
                          seed_everything, seed_mean_std)
-from .data.augment import _to_uint8
+from .data.augment import to_uint8
 from .data.corruptions import CIFAR_C_CORRUPTIONS, CIFAR_C_EXTRA, CIFARC, corrupt, corruption_names, MNIST_C_CORRUPTIONS, MNIST_C_RELEASED_SEVERITY, MNISTC
 from .data.digit_shifts import shift_digits, weighted_grayscale
 from .data.domains import dataset_targets, DigitsShift, DomainSplits, get_dataset, TensorDomain
-from .data.imageops import _item_seed
+from .data.imageops import item_seed
 from .train.loop import ALGORITHMS, Algorithm, build_algorithm, evaluate, TrainContext
 import oodgen.train.algorithms, oodgen.train.augmentation   # register the algorithms
 
@@ -106,7 +106,7 @@ def shifted_images(x: torch.Tensor, # clean images (N, 3, H, W) in [0, 1]
                    seed: int = 0, # seeds the shift's random draws
                   ) -> torch.Tensor:
     "Apply a computed shift (digit shift or corruption) to clean images `x` (N, 3, H, W) in [0, 1]."
-    g = torch.Generator().manual_seed(_item_seed(seed, spec.corruption or spec.source, spec.severity, 0))
+    g = torch.Generator().manual_seed(item_seed(seed, spec.corruption or spec.source, spec.severity, 0))
     if spec.source == "colored": return shift_digits(x, "colored", g, labels=y)
     if spec.source == "grayscale": return shift_digits(x, "grayscaled", g, labels=y)
     if spec.source == "rotated": return shift_digits(x, "rotated", g)
@@ -119,7 +119,7 @@ def shifted_set(test: Dataset, spec: ShiftSpec, seed: int = 0, folder=None, root
     if spec.source == "mnist_c": return MNISTC(spec.corruption, "test", root, channels=3)
     import hashlib
     xs, ys = zip(*[test[i] for i in range(len(test))]); x, y = torch.stack(xs), torch.as_tensor(ys)
-    key = hashlib.sha1(_to_uint8(x).numpy().tobytes() + y.numpy().tobytes() + SHIFT_VERSIONS.get(spec.source, "").encode()).hexdigest()[:12]
+    key = hashlib.sha1(to_uint8(x).numpy().tobytes() + y.numpy().tobytes() + SHIFT_VERSIONS.get(spec.source, "").encode()).hexdigest()[:12]
     path = shift_cache_dir(folder)/f"{study or 'study'}_{spec.name.replace('/', '-')}_seed{seed}_{key}.pt"
     d = None
     if path.exists():                       # a cached set that cannot be read, or holds other images, is computed again
@@ -128,7 +128,7 @@ def shifted_set(test: Dataset, spec: ShiftSpec, seed: int = 0, folder=None, root
         if d is not None and not (len(d.get("labels", ())) == len(y) and len(d.get("images", ())) == len(y)):
             warnings.warn(f"{path}: cached shifted set holds {len(d.get('labels', ()))} images, not {len(y)}; computing it again"); d = None
     if d is None:
-        d = {"images": _to_uint8(shifted_images(x, y, spec, seed)), "labels": y}; save_checkpoint(d, path)
+        d = {"images": to_uint8(shifted_images(x, y, spec, seed)), "labels": y}; save_checkpoint(d, path)
     return TensorDomain(d["images"].float() / 255, d["labels"])
 
 # %% ../nbs/45_augstudy.ipynb #11f2627f

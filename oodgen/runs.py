@@ -24,7 +24,8 @@ __all__ = ['PIPELINE_ROLES', 'STAGES', 'STAGE_ALIASES', 'RENAMED_PARAMETERS', 'P
            'run_stage', 'run_folder', 'is_run_folder', 'lock_run_dir', 'release_run_dir', 'prepare_run_dir',
            'run_profile', 'apply_profile', 'repo_root', 'params_hash', 'interactive_run_dir', 'pipeline_steps',
            'ensure_teachers', 'run_stage_job', 'launch_stages', 'wait_launched', 'worker_env', 'run_stage_process',
-           'run_pipeline', 'grid_points', 'point_name', 'collect_sweep', 'check_launcher_args', 'run_sweep']
+           'run_pipeline', 'quick_teacher', 'grid_points', 'point_name', 'collect_sweep', 'check_launcher_args',
+           'run_sweep']
 
 # %% ../nbs/90_runs.ipynb #a36bce08
 class CLIError(Exception):
@@ -816,6 +817,20 @@ def run_pipeline(out: str | os.PathLike = "runs", name: str | None = None, param
         print(f"[pipeline] all steps done in {elapsed()}", flush=True)
     finally: release_run_dir(root)
     return root
+
+# %% ../nbs/90_runs.ipynb #6ba3547a
+def quick_teacher(run_dir, # the stage's run folder: the teacher goes to `<run_dir>/stage1-<test_domain>`
+                  dataset: str, test_domain: str, # the data set and the domain the teacher must not see
+                  stage1_params: dict, # the Stage 1 parameters of the quick teacher (epochs, image_size, limit, ...)
+                  common: dict | None = None, # parameters shared with the stage (device, seeds, data_root, skip_corrupt)
+                  threads: int | None = None, # the Stage 1 kernel's CPU threads
+                 ) -> tuple[str, str]:
+    "Train (or reuse) a Stage 1 teacher for `test_domain` under `run_dir` (`ensure_teachers`): its best checkpoint and a note."
+    t0 = time.time()
+    ensure_teachers(run_dir, dataset, [test_domain], {**(common or {}), **stage1_params}, threads=threads)
+    path = str(best_checkpoint(stage1_dir(run_dir, test_domain)))
+    return path, f"teacher: Stage 1 trained here ({stage1_params}, {time.time() - t0:.0f}s) -> {path}"
+
 
 # %% ../nbs/90_runs.ipynb #9ab0140e
 def grid_points(grid: dict) -> list[dict]:

@@ -104,8 +104,8 @@ def test_elastic_matches_reference_with_same_random_numbers():
     out = S.corrupt(x, "elastic_transform", 4, torch.Generator().manual_seed(3))
     g = torch.Generator().manual_seed(3)                               # the same draws, in the same order
     c = (32 * 0.1, 32 * 0.04, 32 * 0.05)
-    jitter = S._uniform(g, x, -c[2], c[2], 1, 3, 2)[0].double().numpy()
-    field = S._uniform(g, x, -1, 1, 1, 2, 32, 32)[0].double().numpy()
+    jitter = S.gen_uniform(g, x, -c[2], c[2], 1, 3, 2)[0].double().numpy()
+    field = S.gen_uniform(g, x, -1, 1, 1, 2, 32, 32)[0].double().numpy()
     image = x[0].permute(1, 2, 0).numpy().astype(np.float32)            # make_cifar_c.py's elastic_transform
     center, sq = np.float32((32, 32)) // 2, 32 // 3
     pts1 = np.float32([center + sq, [center[0] + sq, center[1] - sq], center - sq])
@@ -139,7 +139,7 @@ def test_defocus_and_motion_blur_match_references():
         ox = math.ceil(i * math.cos(math.radians(angle)) - 0.5); oy = math.ceil(i * math.sin(math.radians(angle)) - 0.5)
         rows = np.clip(np.arange(32) + oy, 0, 31); cols = np.clip(np.arange(32) + ox, 0, 31)
         ref += kern[i] * img[rows][:, cols]
-    out = S._motion_blur(x[1:], radius, sigma, torch.tensor([angle]))[0].permute(1, 2, 0).numpy()
+    out = S.motion_blur_along(x[1:], radius, sigma, torch.tensor([angle]))[0].permute(1, 2, 0).numpy()
     assert np.abs(out - ref).max() < 1e-5
 
 
@@ -375,8 +375,8 @@ def test_motion_blurs_and_snow_match_reference_formulas():
 def test_frost_assets_are_the_shipped_files():
     "oodgen/assets/frost/frostN.png: cv2.resize(cv2.imread(original), (0, 0), fx=0.2, fy=0.2), saved losslessly (README)."
     import hashlib
-    from oodgen.data.domains import _asset
-    folder = _asset("frost")
+    from oodgen.data.domains import asset_path
+    folder = asset_path("frost")
     want = {1: "cd90f81f1a6e428e7e3142fe3c092a1555a171d927ec2c114a706ded5b2dbcb2",
             2: "2eb1e236e4428734e3d20558276bed8179debf534a3e3bb9b42b81577a894885",
             3: "2eb1e236e4428734e3d20558276bed8179debf534a3e3bb9b42b81577a894885",
@@ -390,8 +390,8 @@ def test_frost_assets_are_the_shipped_files():
 def test_frost_assets_equal_the_resized_originals():
     "Needs the original photos: `$OODGEN_FROST_ORIGINALS`, or an installed `imagecorruptions` (found, not imported)."
     import importlib.util, os
-    from oodgen.data.domains import _asset
-    folder = _asset("frost")
+    from oodgen.data.domains import asset_path
+    folder = asset_path("frost")
     originals = os.environ.get("OODGEN_FROST_ORIGINALS")
     if not originals and (spec := importlib.util.find_spec("imagecorruptions")) is not None:   # found, not imported
         originals = str(Path(spec.origin).parent / "frost")

@@ -10,11 +10,11 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from .domains import dataset_targets
-from .imageops import _item_seed
+from .imageops import item_seed
 
 # %% auto #0
-__all__ = ['POLICY_OPS', 'augmix_jsd_loss', 'augmix', 'AugMixDataset', 'augmix_batch', 'cutout', 'gaussian_patch', 'mix_batch',
-           'soft_cross_entropy', 'online_policy', 'augment_batch', 'offline_augmented']
+__all__ = ['POLICY_OPS', 'augmix_jsd_loss', 'augmix', 'to_uint8', 'AugMixDataset', 'augmix_batch', 'cutout', 'gaussian_patch',
+           'mix_batch', 'soft_cross_entropy', 'online_policy', 'augment_batch', 'offline_augmented']
 
 # %% ../../nbs/04_data.augment.ipynb #c15f5c45
 def augmix_jsd_loss(logits_clean: torch.Tensor, logits_aug1: torch.Tensor, logits_aug2: torch.Tensor,
@@ -28,9 +28,9 @@ def augmix(x: torch.Tensor, augmenter=None) -> torch.Tensor:
     "AugMix one float image (C, H, W) in [0, 1] through torchvision's uint8 `AugMix`; float out."
     from torchvision.transforms import AugMix
     augmenter = augmenter or AugMix()
-    return augmenter(_to_uint8(x)).to(x.dtype) / 255
+    return augmenter(to_uint8(x)).to(x.dtype) / 255
 
-def _to_uint8(x: torch.Tensor) -> torch.Tensor: return (x.clamp(0, 1) * 255 + 0.5).floor().to(torch.uint8)
+def to_uint8(x: torch.Tensor) -> torch.Tensor: return (x.clamp(0, 1) * 255 + 0.5).floor().to(torch.uint8)
 
 class AugMixDataset(Dataset):
     "Wrap a dataset of (image in [0, 1], label): yields `((clean, aug1, aug2), label)`; `seed` fixes each index's views."
@@ -44,7 +44,7 @@ class AugMixDataset(Dataset):
         x, y = self.dataset[i]
         if self.seed is None: return (x, augmix(x, self.augmenter), augmix(x, self.augmenter)), y
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_item_seed(self.seed, "augmix", 0, i))
+            torch.manual_seed(item_seed(self.seed, "augmix", 0, i))
             return (x, augmix(x, self.augmenter), augmix(x, self.augmenter)), y
 
 def augmix_batch(x: torch.Tensor, group: int = 8, augmenter=None) -> torch.Tensor:
@@ -54,7 +54,7 @@ def augmix_batch(x: torch.Tensor, group: int = 8, augmenter=None) -> torch.Tenso
     # is what makes ERM+AugMix the slowest baseline on CPU). `group=1` is per-image AugMix.
     from torchvision.transforms import v2
     augmenter = augmenter or v2.AugMix()
-    return torch.cat([augmenter(g) for g in _to_uint8(x).split(max(1, int(group)))]).to(x.dtype) / 255
+    return torch.cat([augmenter(g) for g in to_uint8(x).split(max(1, int(group)))]).to(x.dtype) / 255
 
 # %% ../../nbs/04_data.augment.ipynb #923405fe
 def cutout(x: torch.Tensor, # float images (B, C, H, W) in [0, 1]
@@ -138,7 +138,7 @@ def augment_batch(x: torch.Tensor, # float images (B, C, H, W) in [0, 1]
 def _dataset_key(ds: Dataset, policy: str, copies: int, seed: int) -> str:
     import hashlib
     h = hashlib.sha1(f"{policy}|{copies}|{seed}|{len(ds)}|{dataset_targets(ds)}".encode())
-    for i in range(min(16, len(ds))): h.update(_to_uint8(ds[i][0]).numpy().tobytes())
+    for i in range(min(16, len(ds))): h.update(to_uint8(ds[i][0]).numpy().tobytes())
     return h.hexdigest()[:16]
 
 def offline_augmented(ds: Dataset, # `(image, label)` rows, float images in [0, 1]
@@ -160,8 +160,8 @@ def offline_augmented(ds: Dataset, # `(image, label)` rows, float images in [0, 
         with torch.random.fork_rng(devices=[]):
             for k in range(copies):
                 copy = []
-                for i, xi in enumerate(x): torch.manual_seed(_item_seed(seed, policy, k, i)); copy.append(t(xi))
+                for i, xi in enumerate(x): torch.manual_seed(item_seed(seed, policy, k, i)); copy.append(t(xi))
                 views.append(torch.stack(copy))
-        d = {"images": _to_uint8(torch.cat(views)), "labels": torch.as_tensor(ys).repeat(copies + 1)}
+        d = {"images": to_uint8(torch.cat(views)), "labels": torch.as_tensor(ys).repeat(copies + 1)}
         save_checkpoint(d, path)
     return TensorDomain(d["images"].float() / 255, d["labels"])

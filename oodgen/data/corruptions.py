@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..core import data_root, Registry
-from .domains import _asset, dataset_targets, load_image
-from .imageops import _affine_warp, _filter2d, _gauss_kernel, _item_seed, _motion_blur, _next_pow2, _on_rgb, _poisson, _rand, _randint, _randn, _scale, _sep_filter, _sign, _u8_floor, _u8_round, _uniform, canny, canny_opencv, clipped_zoom, gaussian_filter, gaussian_filter64, GRAY_WEIGHTS_CV, hsv_to_rgb, plasma_fractal, rgb_to_gray, rgb_to_hsv
+from .domains import asset_path, dataset_targets, load_image
+from .imageops import affine_warp, filter2d, gauss_kernel, item_seed, motion_blur_along, next_pow2, on_rgb, gen_poisson, gen_rand, gen_randint, gen_randn, size_scale, sep_filter, gen_sign, u8_floor, u8_round, gen_uniform, canny, canny_opencv, clipped_zoom, gaussian_filter, gaussian_filter64, GRAY_WEIGHTS_CV, hsv_to_rgb, plasma_fractal, rgb_to_gray, rgb_to_hsv
 
 # %% auto #0
 __all__ = ['CORRUPTIONS', 'CIFAR_C_CORRUPTIONS', 'CIFAR_C_EXTRA', 'MNIST_C_CORRUPTIONS', 'MNIST_C_RELEASED_SEVERITY',
@@ -23,7 +23,7 @@ __all__ = ['CORRUPTIONS', 'CIFAR_C_CORRUPTIONS', 'CIFAR_C_EXTRA', 'MNIST_C_CORRU
            'gaussian_blur', 'disk_kernel', 'defocus_blur', 'motion_blur', 'zoom_blur', 'frost_textures', 'frost_photos',
            'frost', 'fog', 'snow', 'spatter', 'brightness', 'contrast', 'saturate', 'jpeg', 'jpeg_compression',
            'pil_box_resize', 'pixelate', 'elastic_transform', 'mnistc_shot_noise', 'mnistc_impulse_noise',
-           'mnistc_glass_blur', 'mnistc_motion_blur', 'mnistc_shear', 'mnistc_scale', 'mnistc_rotate',
+           'mnistc_glass_blur', 'mnistc_motion_blur', 'centred_warp', 'mnistc_shear', 'mnistc_scale', 'mnistc_rotate',
            'mnistc_translate', 'mnistc_brightness', 'mnistc_stripe', 'mnistc_fog', 'mnistc_spatter',
            'mnistc_dotted_line', 'mnistc_zigzag', 'mnistc_canny_edges', 'corruption_names', 'corrupt',
            'plot_corruption_grid', 'CorruptedDataset', 'CIFARC', 'MNISTC']
@@ -44,16 +44,16 @@ MNIST_C_RELEASED_SEVERITY = 3   # severity 3 of every mnist_c/* corruption = the
 @CORRUPTIONS.register("gaussian_noise")
 def gaussian_noise(x, severity=1, gen=None):
     c = [0.04, 0.06, .08, .09, .10][severity - 1]
-    return (x + _randn(gen, x, *x.shape) * c).clamp(0, 1)
+    return (x + gen_randn(gen, x, *x.shape) * c).clamp(0, 1)
 
 @CORRUPTIONS.register("shot_noise")
 def shot_noise(x, severity=1, gen=None):
     c = [500, 250, 100, 75, 50][severity - 1]
-    return (_poisson(gen, x.clamp(0, 1) * c) / c).clamp(0, 1)
+    return (gen_poisson(gen, x.clamp(0, 1) * c) / c).clamp(0, 1)
 
 def _salt_pepper(x, amount, gen):
     "skimage `random_noise(mode='s&p')`: each value becomes 0 or 1 (even odds) with probability `amount`."
-    hit, salt = _rand(gen, x, *x.shape) < amount, _rand(gen, x, *x.shape) < 0.5
+    hit, salt = gen_rand(gen, x, *x.shape) < amount, gen_rand(gen, x, *x.shape) < 0.5
     return torch.where(hit, salt.to(x.dtype), x)
 
 @CORRUPTIONS.register("impulse_noise")
@@ -64,7 +64,7 @@ def impulse_noise(x, severity=1, gen=None):
 @CORRUPTIONS.register("speckle_noise")
 def speckle_noise(x, severity=1, gen=None):
     c = [.06, .1, .12, .16, .2][severity - 1]
-    return (x + x * _randn(gen, x, *x.shape) * c).clamp(0, 1)
+    return (x + x * gen_randn(gen, x, *x.shape) * c).clamp(0, 1)
 
 # %% ../../nbs/03_data.corruptions.ipynb #ea4d8305
 def _shuffle_pixels(x, d: int, iters: int, gen, swap: bool, coin: bool):
@@ -72,8 +72,8 @@ def _shuffle_pixels(x, d: int, iters: int, gen, swap: bool, coin: bool):
     hs, ws = range(H - d, d, -1), range(W - d, d, -1)
     n = len(hs) * len(ws)
     if n == 0: return x
-    offs = _randint(gen, x, -d, d, iters, n, B, 2)                    # (dx, dy) per step and image
-    flips = _rand(gen, x, iters, n, B) < 0.5 if coin else None
+    offs = gen_randint(gen, x, -d, d, iters, n, B, 2)                    # (dx, dy) per step and image
+    flips = gen_rand(gen, x, iters, n, B) < 0.5 if coin else None
     if not swap and not coin and d == 1:                               # pure gather, see above
         hh, ww = torch.meshgrid(torch.tensor(list(hs), device=x.device), torch.tensor(list(ws), device=x.device), indexing="ij")
         bi = torch.arange(B, device=x.device)[:, None]
@@ -108,14 +108,14 @@ def _exact_u8(x):
 @CORRUPTIONS.register("glass_blur")
 def glass_blur(x, severity=1, gen=None):
     c = [(0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)][severity - 1]   # sigma, max_delta, iterations
-    s = _scale(x, 32); sig, d = c[0] * s, max(1, round(c[1] * s))
-    y = _shuffle_pixels(_u8_floor(gaussian_filter64(_exact_u8(x), sig)), d, c[2], gen, swap=False, coin=False)
+    s = size_scale(x, 32); sig, d = c[0] * s, max(1, round(c[1] * s))
+    y = _shuffle_pixels(u8_floor(gaussian_filter64(_exact_u8(x), sig)), d, c[2], gen, swap=False, coin=False)
     return gaussian_filter64(y, sig).clamp(0, 1).to(x.dtype)      # float64: the uint8 floor as numpy's
 
 @CORRUPTIONS.register("gaussian_blur")
 def gaussian_blur(x, severity=1, gen=None):
     c = [.4, .6, 0.7, .8, 1][severity - 1]
-    return gaussian_filter(x, c * _scale(x, 32)).clamp(0, 1)
+    return gaussian_filter(x, c * size_scale(x, 32)).clamp(0, 1)
 
 def disk_kernel(radius: float, alias_blur: float = 0.1) -> torch.Tensor:
     "The reference `disk`: an aliased disk, normalised, smoothed by OpenCV's GaussianBlur; cropped to its support."
@@ -125,7 +125,7 @@ def disk_kernel(radius: float, alias_blur: float = 0.1) -> torch.Tensor:
     d = torch.tensor(((X ** 2 + Y ** 2) <= radius ** 2).astype(np.float32)); d /= d.sum()
     t = torch.arange(ks, dtype=torch.float64) - (ks - 1) / 2
     g = torch.exp(-t ** 2 / (2 * alias_blur ** 2)); g = (g / g.sum()).float()
-    k = _sep_filter(d[None], g, g, "mirror")[0]
+    k = sep_filter(d[None], g, g, "mirror")[0]
     nz = (k.abs() > 0).any(0).nonzero().flatten()
     r = int(max(abs(nz.min().item() - len(L) // 2), abs(nz.max().item() - len(L) // 2)))
     c = len(L) // 2
@@ -134,13 +134,13 @@ def disk_kernel(radius: float, alias_blur: float = 0.1) -> torch.Tensor:
 @CORRUPTIONS.register("defocus_blur")
 def defocus_blur(x, severity=1, gen=None):
     c = [(0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)][severity - 1]
-    return _filter2d(x, disk_kernel(c[0] * _scale(x, 32), c[1]).to(x.device)).clamp(0, 1)
+    return filter2d(x, disk_kernel(c[0] * size_scale(x, 32), c[1]).to(x.device)).clamp(0, 1)
 
 @CORRUPTIONS.register("motion_blur")
 def motion_blur(x, severity=1, gen=None):
     c = [(6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)][severity - 1]
-    s = _scale(x, 32)
-    return _motion_blur(x, c[0] * s, c[1] * s, _uniform(gen, x, -45, 45, x.shape[0])).clamp(0, 1)
+    s = size_scale(x, 32)
+    return motion_blur_along(x, c[0] * s, c[1] * s, gen_uniform(gen, x, -45, 45, x.shape[0])).clamp(0, 1)
 
 @CORRUPTIONS.register("zoom_blur")
 def zoom_blur(x, severity=1, gen=None):
@@ -189,7 +189,7 @@ _FROST_PHOTOS: dict = {}
 # %% ../../nbs/03_data.corruptions.ipynb #60e8f817
 def frost_photos(size: int = 32, folder=None) -> tuple[torch.Tensor, torch.Tensor] | None:
     "Reference frost photos (CIFAR scale, x size/32 above 32 px): zero-padded (6, 3, h, w) RGB and their (6, 2) sizes."
-    folder = Path(folder) if folder is not None else _asset("frost")
+    folder = Path(folder) if folder is not None else asset_path("frost")
     key = (int(size), str(folder))
     if key not in _FROST_PHOTOS:
         files = [folder / f"frost{i}.png" for i in range(1, 7)]
@@ -217,9 +217,9 @@ def frost(x, severity=1, gen=None, folder=None):
         tex = frost_textures(max(256, round(256 * max(H, W) / 32) if max(H, W) > 32 else 256))
         photos = (tex, torch.tensor([tex.shape[-2:]] * len(tex)))
     tex, hw = photos[0].to(x.device), photos[1].to(x.device)
-    idx = _randint(gen, x, 0, 5, B)          # the reference draws randint(5): the first five photos
-    y0 = (_rand(gen, x, B) * (hw[idx, 0] - H)).long()   # randint(0, h - H) and randint(0, w - W)
-    x0 = (_rand(gen, x, B) * (hw[idx, 1] - W)).long()
+    idx = gen_randint(gen, x, 0, 5, B)          # the reference draws randint(5): the first five photos
+    y0 = (gen_rand(gen, x, B) * (hw[idx, 0] - H)).long()   # randint(0, h - H) and randint(0, w - W)
+    x0 = (gen_rand(gen, x, B) * (hw[idx, 1] - W)).long()
     rows = y0[:, None] + torch.arange(H, device=x.device); cols = x0[:, None] + torch.arange(W, device=x.device)
     crop = tex[idx[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).to(x.dtype)
     if C == 1: crop = rgb_to_gray(crop)
@@ -229,7 +229,7 @@ def frost(x, severity=1, gen=None, folder=None):
 def fog(x, severity=1, gen=None):
     c = [(.2, 3), (.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)][severity - 1]
     B, C, H, W = x.shape
-    p = plasma_fractal(B, _next_pow2(max(H, W, 32)), c[1], gen, x)[:, None, :H, :W]
+    p = plasma_fractal(B, next_pow2(max(H, W, 32)), c[1], gen, x)[:, None, :H, :W]
     m = x.amax((1, 2, 3), keepdim=True)
     return ((x + c[0] * p) * m / (m + c[0])).clamp(0, 1)
 
@@ -237,11 +237,11 @@ def fog(x, severity=1, gen=None):
 def snow(x, severity=1, gen=None):
     c = [(0.1, 0.2, 1, 0.6, 8, 3, 0.95), (0.1, 0.2, 1, 0.5, 10, 4, 0.9), (0.15, 0.3, 1.75, 0.55, 10, 4, 0.9),
          (0.25, 0.3, 2.25, 0.6, 12, 6, 0.85), (0.3, 0.3, 1.25, 0.65, 14, 12, 0.8)][severity - 1]
-    B, C, H, W = x.shape; s = _scale(x, 32)
-    layer = _randn(gen, x, B, 1, H, W) * c[1] + c[0]
+    B, C, H, W = x.shape; s = size_scale(x, 32)
+    layer = gen_randn(gen, x, B, 1, H, W) * c[1] + c[0]
     layer = clipped_zoom(layer, c[2])
-    layer = _u8_floor(torch.where(layer < c[3], torch.zeros_like(layer), layer))
-    layer = _u8_round(_motion_blur(layer, c[4] * s, c[5] * s, _uniform(gen, x, -135, -45, B)))
+    layer = u8_floor(torch.where(layer < c[3], torch.zeros_like(layer), layer))
+    layer = u8_round(motion_blur_along(layer, c[4] * s, c[5] * s, gen_uniform(gen, x, -135, -45, B)))
     if C == 3: gray = rgb_to_gray(x, GRAY_WEIGHTS_CV)
     elif C == 1: gray = x
     else: raise ValueError(f"snow needs RGB or grey images, got C={C}")
@@ -276,7 +276,7 @@ def _equalize_hist(img: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/03_data.corruptions.ipynb #495c789c
 def _spatter(x, c, gen, s, water_color, mud_color):
     B, C, H, W = x.shape
-    liquid = gaussian_filter64(_randn(gen, x, B, 1, H, W).double() * c[1] + c[0], c[2] * s)   # as numpy, bit for bit
+    liquid = gaussian_filter64(gen_randn(gen, x, B, 1, H, W).double() * c[1] + c[0], c[2] * s)   # as numpy, bit for bit
     liquid = torch.where(liquid < c[3], torch.zeros_like(liquid), liquid)
     def colour(rgb):
         t = torch.tensor(rgb, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
@@ -285,10 +285,10 @@ def _spatter(x, c, gen, s, water_color, mud_color):
         lq = torch.remainder(torch.floor(liquid * 255), 256)[:, 0]          # astype(uint8) wraps, it does not clip
         dist = _chamfer_distance(canny_opencv(lq, 50, 150), 20).to(x.dtype)
         box = torch.full((3, 3), 1 / 9, device=x.device)
-        dist = _equalize_hist(torch.floor(_filter2d(dist, box)))
+        dist = _equalize_hist(torch.floor(filter2d(dist, box)))
         emboss = torch.tensor([[-2., -1, 0], [-1, 1, 1], [0, 1, 2]], device=x.device)
-        dist = torch.round(_filter2d(dist, emboss)).clamp(0, 255)
-        dist = torch.floor(_filter2d(dist, box) + 0.5)
+        dist = torch.round(filter2d(dist, emboss)).clamp(0, 255)
+        dist = torch.floor(filter2d(dist, box) + 0.5)
         m = (lq.to(x.dtype) * dist)[:, None]
         m = m / m.amax((2, 3), keepdim=True).clamp_min(1e-12) * c[4]
         return (x + m * colour(water_color)).clamp(0, 1)
@@ -301,7 +301,7 @@ def spatter(x, severity=1, gen=None):
     c = [(0.62, 0.1, 0.7, 0.7, 0.5, 0), (0.65, 0.1, 0.8, 0.7, 0.5, 0), (0.65, 0.3, 1, 0.69, 0.5, 0),
          (0.65, 0.1, 0.7, 0.69, 0.6, 1), (0.65, 0.1, 0.5, 0.68, 0.6, 1)][severity - 1]
     if x.shape[1] not in (1, 3): raise ValueError(f"spatter needs RGB or grey images, got C={x.shape[1]}")
-    return _spatter(x, c, gen, _scale(x, 32), (175 / 255, 238 / 255, 238 / 255), (63 / 255, 42 / 255, 20 / 255))
+    return _spatter(x, c, gen, size_scale(x, 32), (175 / 255, 238 / 255, 238 / 255), (63 / 255, 42 / 255, 20 / 255))
 
 # %% ../../nbs/03_data.corruptions.ipynb #1682ee10
 def _add_value(x, c):
@@ -326,7 +326,7 @@ def saturate(x, severity=1, gen=None):
     def fn(rgb):
         h, s, v = rgb_to_hsv(rgb).unbind(1)
         return hsv_to_rgb(torch.stack([h, (s * c[0] + c[1]).clamp(0, 1), v], 1))
-    return _on_rgb(x, fn).clamp(0, 1)
+    return on_rgb(x, fn).clamp(0, 1)
 
 def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
     "JPEG round trip of every image at `quality` (libjpeg via torchvision.io, on CPU)."
@@ -378,14 +378,14 @@ def elastic_transform(x, severity=1, gen=None):
     # random affine: three points around the centre moved by up to c[2] (cv2.getAffineTransform + warpAffine)
     ctr = torch.tensor([W // 2, H // 2], dtype=torch.float64); sq = S // 3
     pts1 = torch.stack([ctr + sq, torch.stack([ctr[0] + sq, ctr[1] - sq]), ctr - sq])
-    pts2 = pts1[None] + _uniform(gen, x, -c[2], c[2], B, 3, 2).double().cpu()
+    pts2 = pts1[None] + gen_uniform(gen, x, -c[2], c[2], B, 3, 2).double().cpu()
     A1 = torch.cat([pts1, torch.ones(3, 1, dtype=torch.float64)], 1)
     M = torch.linalg.solve(A1[None].expand(B, -1, -1), pts2).transpose(1, 2)            # (B, 2, 3): src -> dst
     M3 = torch.cat([M, torch.tensor([[[0, 0, 1.0]]], dtype=torch.float64).expand(B, -1, -1)], 1)
-    x = _affine_warp(x, torch.linalg.inv(M3).to(x.device), padding="reflection", align_corners=True)
+    x = affine_warp(x, torch.linalg.inv(M3).to(x.device), padding="reflection", align_corners=True)
     # elastic displacement fields (skimage gaussian, mode reflect, truncate 3), then map_coordinates(mode reflect)
-    dxy = _uniform(gen, x, -1, 1, B, 2, H, W)
-    dxy = _sep_filter(dxy, *(2 * [_gauss_kernel(c[1], 3.0, x.device)]), "reflect") * c[0]
+    dxy = gen_uniform(gen, x, -1, 1, B, 2, H, W)
+    dxy = sep_filter(dxy, *(2 * [gauss_kernel(c[1], 3.0, x.device)]), "reflect") * c[0]
     ys, xs = torch.meshgrid(torch.arange(H, device=x.device), torch.arange(W, device=x.device), indexing="ij")
     sx, sy = xs + dxy[:, 0], ys + dxy[:, 1]
     grid = torch.stack([(2 * sx + 1) / W - 1, (2 * sy + 1) / H - 1], -1).to(x)
@@ -403,7 +403,7 @@ def _grey_pixels(x, fn):
 @_mnist("shot_noise")
 def mnistc_shot_noise(x, severity=3, gen=None):
     c = [10, 5, 3, 2, 1.5][severity - 1]                 # released: 3
-    return _grey_pixels(x, lambda v: (_poisson(gen, v.clamp(0, 1) * c) / c).clamp(0, 1))
+    return _grey_pixels(x, lambda v: (gen_poisson(gen, v.clamp(0, 1) * c) / c).clamp(0, 1))
 
 @_mnist("impulse_noise")
 def mnistc_impulse_noise(x, severity=3, gen=None):
@@ -413,51 +413,51 @@ def mnistc_impulse_noise(x, severity=3, gen=None):
 @_mnist("glass_blur")
 def mnistc_glass_blur(x, severity=3, gen=None):
     c = [(0.7, 1, 1), (0.4, 1, 1), (0.7, 1, 2), (0.7, 2, 2), (0.9, 2, 3)][severity - 1]   # released: (0.7, 1, 2)
-    s = _scale(x, 28); sig, d = c[0] * s, max(1, round(c[1] * s))
-    y = _shuffle_pixels(_u8_floor(gaussian_filter64(_exact_u8(x), sig, axes=(-2,))), d, c[2], gen, swap=True, coin=True)
+    s = size_scale(x, 28); sig, d = c[0] * s, max(1, round(c[1] * s))
+    y = _shuffle_pixels(u8_floor(gaussian_filter64(_exact_u8(x), sig, axes=(-2,))), d, c[2], gen, swap=True, coin=True)
     return gaussian_filter64(y, sig, axes=(-2,)).clamp(0, 1).to(x.dtype)     # axis 0 only, as MNIST-C (see above)
 
 @_mnist("motion_blur")
 def mnistc_motion_blur(x, severity=3, gen=None):
     c = [(6, 2), (8, 2.5), (10, 3), (12, 4), (15, 5)][severity - 1]     # released: (10, 3)
-    s = _scale(x, 28)
-    return _motion_blur(x, c[0] * s, c[1] * s, _uniform(gen, x, -45, 45, x.shape[0])).clamp(0, 1)
+    s = size_scale(x, 28)
+    return motion_blur_along(x, c[0] * s, c[1] * s, gen_uniform(gen, x, -45, 45, x.shape[0])).clamp(0, 1)
 
-def _centred_warp(x, M):
+def centred_warp(x, M):
     "Warp with `M` (B, 2, 2) as skimage `warp(x, inverse_map=AffineTransform)` about the image centre."
     B, C, H, W = x.shape
     ctr = torch.tensor([(W - 1) / 2, (H - 1) / 2], dtype=M.dtype, device=M.device)
     t = ctr - M @ ctr
-    return _affine_warp(x, torch.cat([M, t[..., None]], -1), padding="zeros", align_corners=True)
+    return affine_warp(x, torch.cat([M, t[..., None]], -1), padding="zeros", align_corners=True)
 
 # %% ../../nbs/03_data.corruptions.ipynb #b1beab1e
 @_mnist("shear")
 def mnistc_shear(x, severity=3, gen=None):
     c = [0.2, 0.3, 0.4, 0.5, 0.6][severity - 1]          # released: 0.4
-    sh = c * _sign(gen, x, x.shape[0])
+    sh = c * gen_sign(gen, x, x.shape[0])
     M = torch.zeros(len(sh), 2, 2, device=x.device); M[:, 0, 0] = 1
     M[:, 0, 1], M[:, 1, 1] = -torch.sin(sh), torch.cos(sh)
-    return _centred_warp(x, M).clamp(0, 1)
+    return centred_warp(x, M).clamp(0, 1)
 
 @_mnist("scale")
 def mnistc_scale(x, severity=3, gen=None):
     c = [1 / .8, 1 / .75, 1 / .7, 1 / .65, 1 / .6][severity - 1]   # released: 1/0.7 (digits shrink to 70%)
     M = torch.eye(2, device=x.device).expand(x.shape[0], 2, 2) * c
-    return _centred_warp(x, M).clamp(0, 1)
+    return centred_warp(x, M).clamp(0, 1)
 
 @_mnist("rotate")
 def mnistc_rotate(x, severity=3, gen=None):
     c = [0.2, 0.3, 0.4, 0.5, 0.6][severity - 1]          # radians; released: 0.4
-    r = c * _sign(gen, x, x.shape[0])
+    r = c * gen_sign(gen, x, x.shape[0])
     M = torch.stack([torch.stack([r.cos(), -r.sin()], -1), torch.stack([r.sin(), r.cos()], -1)], -2)
-    return _centred_warp(x, M).clamp(0, 1)
+    return centred_warp(x, M).clamp(0, 1)
 
 @_mnist("translate")
 def mnistc_translate(x, severity=3, gen=None):
-    c = [1, 2, 3, 4, 5][severity - 1] * _scale(x, 28)    # pixels; released: 3
-    B = x.shape[0]; d = c * _sign(gen, x, B, 2)
+    c = [1, 2, 3, 4, 5][severity - 1] * size_scale(x, 28)    # pixels; released: 3
+    B = x.shape[0]; d = c * gen_sign(gen, x, B, 2)
     A = torch.eye(3, device=x.device).repeat(B, 1, 1); A[:, :2, 2] = d
-    return _affine_warp(x, A, padding="zeros").clamp(0, 1)
+    return affine_warp(x, A, padding="zeros").clamp(0, 1)
 
 @_mnist("brightness")
 def mnistc_brightness(x, severity=3, gen=None):
@@ -475,7 +475,7 @@ def mnistc_stripe(x, severity=3, gen=None):
 @_mnist("fog")
 def mnistc_fog(x, severity=3, gen=None):
     c = [(1.5, 1.4), (2., 1.4), (3., 1.4), (4.5, 1.4), (7., 1.4)][severity - 1]   # released: (3.0, 1.4)
-    B, C, H, W = x.shape; size = max(256, _next_pow2(max(H, W)))
+    B, C, H, W = x.shape; size = max(256, next_pow2(max(H, W)))
     p = torch.cat([plasma_fractal(len(xb), size, c[1], gen, x)[:, None, :H, :W] for xb in x.split(32)])
     m = x.amax((1, 2, 3), keepdim=True)
     return ((x + c[0] * p) * m / (m + c[0])).clamp(0, 1)
@@ -485,7 +485,7 @@ def mnistc_spatter(x, severity=3, gen=None):
     c = [(0.65, 0.3, 1, 0.68, 1.5), (0.65, 0.3, 1, 0.665, 1.5), (0.65, 0.3, 1, 0.65, 1.5),
          (0.67, 0.4, 1, 0.65, 1.5), (0.7, 0.45, 1, 0.64, 1.5)][severity - 1]    # released: (0.65, 0.3, 1, 0.65, 1.5)
     g = 63 / 255
-    return _spatter(x, (*c, 1), gen, _scale(x, 28), None, (g, g, g))
+    return _spatter(x, (*c, 1), gen, size_scale(x, 28), None, (g, g, g))
 
 def _line(c0, r0, c1, r1, H, W, thick: float):
     "MNIST-C `line_from_points` for each image (tensors (B,)), in 28-pixel units, rendered on an H x W grid."
@@ -504,7 +504,7 @@ def _line(c0, r0, c1, r1, H, W, thick: float):
 def mnistc_dotted_line(x, severity=3, gen=None):
     t = [0.5, 0.75, 1.0, 1.5, 2.0][severity - 1]           # line thickness factor; released: 1
     B, C, H, W = x.shape
-    r = _randint(gen, x, 0, 27, B, 2).double()
+    r = gen_randint(gen, x, 0, 27, B, 2).double()
     line = _line(torch.zeros(B, device=x.device), r[:, 0], torch.full((B,), 27.0, device=x.device), r[:, 1], H, W, t)
     cc = torch.linspace(0, 27, W, device=x.device)
     line = line * (torch.floor(cc / 2) % 2 == 1).to(line)  # 2-pixel dashes: columns 0-1 off, 2-3 on, ...
@@ -515,7 +515,7 @@ def mnistc_dotted_line(x, severity=3, gen=None):
 def mnistc_zigzag(x, severity=3, gen=None):
     t = [0.5, 0.75, 1.0, 1.5, 2.0][severity - 1]           # line thickness factor; released: 1
     B, C, H, W = x.shape
-    r0 = _randint(gen, x, 0, 27, B).cpu().numpy(); r1 = r0 + _randint(gen, x, -5, 5, B).cpu().numpy()
+    r0 = gen_randint(gen, x, 0, 27, B).cpu().numpy(); r1 = r0 + gen_randint(gen, x, -5, 5, B).cpu().numpy()
     a, b, c0, c1 = 2.0, 2.0, 2, 25
     segs = []
     for i in range(B):   # the reference geometry (a few scalars per image)
@@ -540,9 +540,9 @@ def mnistc_zigzag(x, severity=3, gen=None):
 def mnistc_canny_edges(x, severity=3, gen=None):
     keep, grow = [(0.6, 0), (0.3, 0), (0, 0), (0, 1), (0, 2)][severity - 1]   # released: the edges alone (sigma 1)
     B, C, H, W = x.shape
-    e = canny(x.reshape(B * C, H, W).float(), sigma=_scale(x, 28)).view(B, C, H, W).to(x.dtype)
+    e = canny(x.reshape(B * C, H, W).float(), sigma=size_scale(x, 28)).view(B, C, H, W).to(x.dtype)
     if grow:                                 # thicker outline, grown into the background (not into the stroke)
-        k = max(1, round(grow * _scale(x, 28)))
+        k = max(1, round(grow * size_scale(x, 28)))
         e = torch.where(x < 0.5, F.max_pool2d(e, 2 * k + 1, 1, k), e)
     return torch.maximum(e, keep * x)
 
@@ -609,7 +609,7 @@ class CorruptedDataset(Dataset):
     def __len__(self): return len(self.dataset)
     def __getitem__(self, i):
         x, y = self.dataset[i]
-        g = torch.Generator().manual_seed(_item_seed(self.seed, self.corruption, self.severity, i))
+        g = torch.Generator().manual_seed(item_seed(self.seed, self.corruption, self.severity, i))
         return corrupt(x, self.corruption, self.severity, g), y
 
 # %% ../../nbs/03_data.corruptions.ipynb #ec4a2056

@@ -10,7 +10,7 @@ import torch
 
 from ..core import Registry
 from .domains import digit_shift
-from .corruptions import _centred_warp
+from .corruptions import centred_warp
 from .imageops import GRAY_WEIGHTS_CV, rgb_to_gray
 
 # %% auto #0
@@ -40,7 +40,7 @@ def rotate(x: torch.Tensor, degrees: float | torch.Tensor) -> torch.Tensor:
     "Rotate every image counter-clockwise by `degrees` (scalar or per image) about its centre, bilinear, black fill."
     a = torch.deg2rad(torch.as_tensor(degrees, dtype=torch.float64, device=x.device).expand(x.shape[0]))
     M = torch.stack([torch.stack([a.cos(), -a.sin()], -1), torch.stack([a.sin(), a.cos()], -1)], -2)  # inverse map
-    return _centred_warp(x, M.float()).clamp(0, 1)
+    return centred_warp(x, M.float()).clamp(0, 1)
 
 DIGIT_SHIFTS = Registry("digit shift")
 for _c in DIGIT_COLORS: DIGIT_SHIFTS.register(_c)(lambda x, gen=None, labels=None, _c=_c: colorize(x, _c))

@@ -23,8 +23,8 @@ TF = LazyImport("torchvision.transforms.functional")
 # %% auto #0
 __all__ = ['OFFICE_HOME_CLASSES', 'DATASET_SPECS', 'IMG_EXTENSIONS', 'DIGIT_SHIFT_DOMAINS', 'DIGIT_NAMES', 'DIGIT_TEMPLATES',
            'DATASETS', 'RENAMED_DATASETS', 'TORCHVISION_SETS', 'MNIST5K_PER_CLASS', 'WILDS_SETS', 'NICO_PP_DOMAINS',
-           'IMAGENET_SHIFT_SETS', 'DatasetSpec', 'CorruptImageError', 'load_image', 'ImageListDataset', 'TensorDomain',
-           'find_corrupt_images', 'to_rgb', 'unreadable_images', 'MissingClassWarning', 'known_targets',
+           'IMAGENET_SHIFT_SETS', 'DatasetSpec', 'asset_path', 'CorruptImageError', 'load_image', 'ImageListDataset',
+           'TensorDomain', 'find_corrupt_images', 'to_rgb', 'unreadable_images', 'MissingClassWarning', 'known_targets',
            'MultiDomainDataset', 'FolderMultiDomainDataset', 'benchmark_dataset', 'digit_shift', 'DigitsShift',
            'image_transforms', 'check_renamed', 'get_dataset', 'dataset_domains', 'UnsafePickleError',
            'load_cifar_pickle', 'ArrayDomain', 'CleanSplits', 'mnist5k_arrays', 'mnist5k_split', 'MNIST5K',
@@ -43,7 +43,7 @@ class DatasetSpec:
     classes: tuple
     def __post_init__(self): object.__setattr__(self, "classes", tuple(sorted(self.classes)))
 
-def _asset(name: str) -> Path:
+def asset_path(name: str) -> Path:
     "A data file shipped inside the package (`oodgen/assets/`)."
     from importlib.resources import files
     return Path(str(files("oodgen")/"assets"/name))
@@ -62,7 +62,7 @@ DATASET_SPECS = {s.name: s for s in [
     DatasetSpec("terra_incognita", "terra_incognita", ("location_100", "location_38", "location_43", "location_46"),
                 ("bird", "bobcat", "cat", "coyote", "dog", "empty", "opossum", "rabbit", "raccoon", "squirrel")),
     DatasetSpec("domain_net", "domain_net", ("clipart", "infograph", "painting", "quickdraw", "real", "sketch"),
-                _asset("domainnet_classes.txt").read_text().split()),
+                asset_path("domainnet_classes.txt").read_text().split()),
 ]}
 
 # %% ../../nbs/01_data.domains.ipynb #0646b1d7
@@ -717,7 +717,7 @@ for _e in [ContextFolderEntry("nico_pp", "NICO_pp", NICO_PP_DOMAINS), ContextFol
 @functools.cache
 def imagenet_wnids(which: str = "imagenet") -> tuple[str, ...]:
     "WordNet ids: `imagenet` (the 1,000 in class-index order), `imagenet_r` / `imagenet_a` (200 each, timm's lists), `imagenet_100` (CMC's 100)."
-    if which == "imagenet_100": return tuple(_asset("imagenet100_cmc.txt").read_text().split())
+    if which == "imagenet_100": return tuple(asset_path("imagenet100_cmc.txt").read_text().split())
     from importlib.resources import files
     name = {"imagenet": "imagenet_synsets.txt", "imagenet_r": "imagenet_r_synsets.txt", "imagenet_a": "imagenet_a_synsets.txt"}[which]
     return tuple((files("timm")/"data"/"_info"/name).read_text().split())

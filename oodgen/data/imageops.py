@@ -16,24 +16,26 @@ from torch.utils.data import Dataset
 from .domains import IMG_EXTENSIONS, load_image
 
 # %% auto #0
-__all__ = ['GRAY_WEIGHTS', 'GRAY_WEIGHTS_CV', 'BBOX_COLUMNS', 'gaussian_filter', 'gaussian_filter64', 'rgb_to_hsv', 'hsv_to_rgb',
-           'rgb_to_gray', 'clipped_zoom', 'motion_blur_kernel', 'plasma_fractal', 'canny', 'canny_opencv',
-           'read_bboxes', 'crop_box', 'BBoxCropDataset', 'hsv_mask', 'mask_background']
+__all__ = ['GRAY_WEIGHTS', 'GRAY_WEIGHTS_CV', 'BBOX_COLUMNS', 'gen_rand', 'gen_randn', 'gen_uniform', 'gen_randint', 'gen_sign',
+           'gen_poisson', 'next_pow2', 'size_scale', 'u8_floor', 'u8_round', 'sep_filter', 'filter2d', 'gauss_kernel',
+           'gaussian_filter', 'gaussian_filter64', 'rgb_to_hsv', 'hsv_to_rgb', 'rgb_to_gray', 'on_rgb', 'clipped_zoom',
+           'motion_blur_kernel', 'motion_blur_along', 'plasma_fractal', 'affine_warp', 'canny', 'canny_opencv',
+           'item_seed', 'read_bboxes', 'crop_box', 'BBoxCropDataset', 'hsv_mask', 'mask_background']
 
 # %% ../../nbs/02_data.imageops.ipynb #5c7770da
 def _gdev(gen, x): return gen.device if gen is not None else x.device
-def _rand(gen, x, *shape): return torch.rand(shape, generator=gen, device=_gdev(gen, x)).to(x.device)
-def _randn(gen, x, *shape): return torch.randn(shape, generator=gen, device=_gdev(gen, x)).to(x.device)
-def _uniform(gen, x, lo, hi, *shape): return lo + (hi - lo) * _rand(gen, x, *shape)
-def _randint(gen, x, lo, hi, *shape):
+def gen_rand(gen, x, *shape): return torch.rand(shape, generator=gen, device=_gdev(gen, x)).to(x.device)
+def gen_randn(gen, x, *shape): return torch.randn(shape, generator=gen, device=_gdev(gen, x)).to(x.device)
+def gen_uniform(gen, x, lo, hi, *shape): return lo + (hi - lo) * gen_rand(gen, x, *shape)
+def gen_randint(gen, x, lo, hi, *shape):
     return torch.randint(lo, hi, shape, generator=gen, device=_gdev(gen, x)).to(x.device)
-def _sign(gen, x, *shape): return (_randint(gen, x, 0, 2, *shape) * 2 - 1).float()
-def _poisson(gen, rates): return torch.poisson(rates.to(_gdev(gen, rates)), generator=gen).to(rates.device)
+def gen_sign(gen, x, *shape): return (gen_randint(gen, x, 0, 2, *shape) * 2 - 1).float()
+def gen_poisson(gen, rates): return torch.poisson(rates.to(_gdev(gen, rates)), generator=gen).to(rates.device)
 
-def _next_pow2(n: int) -> int: return 1 << max(0, int(n) - 1).bit_length()
-def _scale(x, ref: int) -> float: return min(x.shape[-2:]) / ref
-def _u8_floor(x): return torch.floor(x.clamp(0, 1) * 255) / 255          # numpy's np.uint8(x * 255)
-def _u8_round(x): return torch.floor(x.clamp(0, 1) * 255 + 0.5) / 255    # PIL / ImageMagick 8-bit output
+def next_pow2(n: int) -> int: return 1 << max(0, int(n) - 1).bit_length()
+def size_scale(x, ref: int) -> float: return min(x.shape[-2:]) / ref
+def u8_floor(x): return torch.floor(x.clamp(0, 1) * 255) / 255          # numpy's np.uint8(x * 255)
+def u8_round(x): return torch.floor(x.clamp(0, 1) * 255 + 0.5) / 255    # PIL / ImageMagick 8-bit output
 
 # %% ../../nbs/02_data.imageops.ipynb #b2f654b1
 def _pad_index(n: int, before: int, after: int, mode: str, device=None) -> torch.Tensor:
@@ -53,7 +55,7 @@ def _pad2d(x, ph: int, pw: int, mode: str, value: float = 0.0):
     return x.index_select(-1, _pad_index(W, pw, pw, mode, x.device))
 
 # %% ../../nbs/02_data.imageops.ipynb #f82055d3
-def _sep_filter(x, kh, kw, mode: str = "nearest", value: float = 0.0):
+def sep_filter(x, kh, kw, mode: str = "nearest", value: float = 0.0):
     "Correlate the last two dims of `x` with 1-D kernels `kh` (along rows) and `kw` (along columns)."
     shape, (H, W) = x.shape, x.shape[-2:]
     y = _pad2d(x.reshape(-1, 1, H, W), len(kh) // 2, len(kw) // 2, mode, value)
@@ -67,13 +69,13 @@ def _sep_filter(x, kh, kw, mode: str = "nearest", value: float = 0.0):
     for i in range(1, len(ww)): b.add_(a[..., i:i + W], alpha=ww[i])
     return b.reshape(shape)
 
-def _filter2d(x, k, mode: str = "mirror"):
+def filter2d(x, k, mode: str = "mirror"):
     "Correlate the last two dims of `x` with an odd 2-D kernel `k` (OpenCV's `filter2D`, default border)."
     shape = x.shape; y = x.reshape(-1, 1, *shape[-2:])
     y = F.conv2d(_pad2d(y, k.shape[0] // 2, k.shape[1] // 2, mode), k.to(y)[None, None])
     return y.reshape(shape)
 
-def _gauss_kernel(sigma: float, truncate: float = 4.0, device=None) -> torch.Tensor:
+def gauss_kernel(sigma: float, truncate: float = 4.0, device=None) -> torch.Tensor:
     r = int(truncate * sigma + 0.5)
     if sigma <= 0 or r == 0: return torch.ones(1, device=device)
     t = torch.arange(-r, r + 1, dtype=torch.float64)
@@ -82,8 +84,8 @@ def _gauss_kernel(sigma: float, truncate: float = 4.0, device=None) -> torch.Ten
 
 def gaussian_filter(x: torch.Tensor, sigma: float, mode: str = "nearest", truncate: float = 4.0) -> torch.Tensor:
     "Gaussian blur of the last two dims, per channel, as `scipy.ndimage.gaussian_filter` (skimage's `gaussian`)."
-    k = _gauss_kernel(sigma, truncate, x.device)
-    return _sep_filter(x, k, k, mode)
+    k = gauss_kernel(sigma, truncate, x.device)
+    return sep_filter(x, k, k, mode)
 
 # %% ../../nbs/02_data.imageops.ipynb #6fcb7caa
 def gaussian_filter64(x: torch.Tensor, sigma: float, axes: Sequence[int] = (-2, -1), truncate: float = 4.0) -> torch.Tensor:
@@ -129,7 +131,7 @@ def rgb_to_gray(x: torch.Tensor, weights=GRAY_WEIGHTS) -> torch.Tensor:
     "(..., 3, H, W) -> (..., 1, H, W) weighted sum of the channels."
     return (x * torch.tensor(weights, dtype=x.dtype, device=x.device).view(3, 1, 1)).sum(-3, keepdim=True)
 
-def _on_rgb(x, fn):
+def on_rgb(x, fn):
     "Apply a colour operation: RGB as is; grey (C=1) via a grey RGB image and back (as MNIST-C does)."
     if x.shape[1] == 3: return fn(x)
     if x.shape[1] == 1: return rgb_to_gray(fn(x.expand(-1, 3, -1, -1)))
@@ -157,7 +159,7 @@ def motion_blur_kernel(radius: float, sigma: float):
     k = torch.exp(-i ** 2 / (2 * sigma ** 2))
     return (k / k.sum()).float()
 
-def _motion_blur(x, radius: float, sigma: float, angle: torch.Tensor):
+def motion_blur_along(x, radius: float, sigma: float, angle: torch.Tensor):
     "ImageMagick motion blur of each image along its own `angle` (degrees), edge pixels repeated."
     B, C, H, W = x.shape
     k = motion_blur_kernel(radius, sigma).to(x.device)
@@ -194,7 +196,7 @@ def plasma_fractal(n: int, mapsize: int = 256, wibbledecay: float = 3, generator
     m = m - m.amin((1, 2), keepdim=True)
     return (m / m.amax((1, 2), keepdim=True).clamp_min(1e-12)).to(like.device)
 
-def _affine_warp(x, A, padding: str = "zeros", align_corners: bool = True):
+def affine_warp(x, A, padding: str = "zeros", align_corners: bool = True):
     "Sample `x` at `A @ (col, row, 1)` for every output pixel (A: (B, 3, 3) or (B, 2, 3)), bilinear."
     B, C, H, W = x.shape
     ys, xs = torch.meshgrid(torch.arange(H, device=x.device), torch.arange(W, device=x.device), indexing="ij")
@@ -208,7 +210,7 @@ def _affine_warp(x, A, padding: str = "zeros", align_corners: bool = True):
 # %% ../../nbs/02_data.imageops.ipynb #de9fb884
 def _sobel(img, axis: int):
     d, s = torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])
-    return _sep_filter(img, d, s, "reflect") if axis == 0 else _sep_filter(img, s, d, "reflect")
+    return sep_filter(img, d, s, "reflect") if axis == 0 else sep_filter(img, s, d, "reflect")
 
 def _hysteresis(edges: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     "Grow the strong `edges` through 8-connected `keep` (weak) pixels until nothing changes; (N, H, W) bool."
@@ -224,9 +226,9 @@ def canny(img: torch.Tensor, sigma: float = 1.0, low: float = 0.1, high: float =
     "Canny edges of (N, H, W) images as `skimage.feature.canny` (bool (N, H, W)); `sigma=0` skips smoothing."
     N, H, W = img.shape
     if sigma > 0:
-        k = _gauss_kernel(sigma, 4.0, img.device)
-        bleed = _sep_filter(torch.ones_like(img[:1]), k, k, "constant") + torch.finfo(img.dtype).eps
-        img = _sep_filter(img, k, k, "constant") / bleed
+        k = gauss_kernel(sigma, 4.0, img.device)
+        bleed = sep_filter(torch.ones_like(img[:1]), k, k, "constant") + torch.finfo(img.dtype).eps
+        img = sep_filter(img, k, k, "constant") / bleed
     isob, jsob = _sobel(img, 0), _sobel(img, 1)
     mag = isob.abs() + jsob.abs() if l1 else torch.hypot(isob, jsob)
     P = F.pad(mag, (1, 1, 1, 1))
@@ -254,8 +256,8 @@ def canny_opencv(img: torch.Tensor, low: float, high: float) -> torch.Tensor:
     N, H, W = img.shape
     u = img.double().floor()
     d, s = torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])
-    dx = _sep_filter(u, s, d, "nearest").round().long()                  # Sobel, BORDER_REPLICATE
-    dy = _sep_filter(u, d, s, "nearest").round().long()
+    dx = sep_filter(u, s, d, "nearest").round().long()                  # Sobel, BORDER_REPLICATE
+    dy = sep_filter(u, d, s, "nearest").round().long()
     mag = dx.abs() + dy.abs()
     lo, hi = sorted((math.floor(low), math.floor(high)))
     P = F.pad(mag, (1, 1, 1, 1))                                         # magnitude 0 outside the image
@@ -269,7 +271,7 @@ def canny_opencv(img: torch.Tensor, low: float, high: float) -> torch.Tensor:
     return _hysteresis(keep & (mag > hi), keep)
 
 # %% ../../nbs/02_data.imageops.ipynb #c15f5c45
-def _item_seed(seed: int, name: str, severity: int, index: int) -> int:
+def item_seed(seed: int, name: str, severity: int, index: int) -> int:
     "A stable 63-bit seed per (seed, name, severity, index)."
     ss = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode()), int(severity), int(index)])
     return int(ss.generate_state(2, np.uint64)[0] >> np.uint64(1))
@@ -340,7 +342,7 @@ def mask_background(x: torch.Tensor, h=(0.0, 1.0), s=(0.0, 1.0), v=(0.0, 1.0), f
         if fill == "gray": f = torch.full_like(x, 0.5)
         elif fill == "black": f = torch.zeros_like(x)
         elif fill == "mean": f = x.mean((2, 3), keepdim=True).expand_as(x)
-        elif fill == "noise": f = _rand(generator, x, *x.shape)
+        elif fill == "noise": f = gen_rand(generator, x, *x.shape)
         else: raise ValueError(f"unknown fill {fill!r}; use gray, black, mean, noise or an (r, g, b) triple")
     else: f = torch.as_tensor(fill, dtype=x.dtype, device=x.device).view(1, 3, 1, 1).expand_as(x)
     return torch.where(m, f, x), m

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset, Subset
 
 from ..core import data_root
-from .domains import IMG_EXTENSIONS, ImageListDataset, MultiDomainDataset, dataset_targets
+from .domains import IMG_EXTENSIONS, ImageListDataset, MultiDomainDataset, TensorDomain, dataset_targets
 
 # %% auto #0
 __all__ = ['SKIMAGE_IMAGES', 'OOD_SETS', 'Relabelled', 'check_id_classes', 'check_disjoint', 'class_split', 'skimage_patches',
@@ -92,17 +92,12 @@ OOD_SETS = {"svhn": "svhn.py", "dtd": "dtd.py", "places365": "places365_subset.p
             "LSUN_resize": "odin_ood.py", "iSUN": "odin_ood.py", "Imagenet": "odin_ood.py", "Imagenet_resize": "odin_ood.py",
             "iNaturalist": "mos_ood.py", "SUN": "mos_ood.py", "Places": "mos_ood.py"}
 
-class ArrayImages(Dataset):
-    "uint8 images `(N, 3, H, W)` as `(float image in [0, 1], label)` rows, resized on access when `size` differs."
-    def __init__(self, images: torch.Tensor, label: int = -1, size: int | None = None):
-        self.images, self.label, self.size = images, label, size
-        self.targets = [label] * len(images)
-    def __len__(self): return len(self.images)
-    def __getitem__(self, i):
-        x = self.images[i].float() / 255
-        if self.size and x.shape[-1] != self.size:
-            x = F.interpolate(x[None], size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)[0].clamp(0, 1)
-        return x, self.label
+def ArrayImages(images: torch.Tensor, # uint8 images (N, 3, H, W)
+                label: int = -1, # the one label of every row (-1: OOD)
+                size: int | None = None, # resized on access when it differs
+               ) -> TensorDomain:
+    "uint8 images as `(float image in [0, 1], label)` rows: the project's one in-memory dataset (`TensorDomain`) with one label."
+    return TensorDomain(images, torch.full((len(images),), int(label), dtype=torch.long), size=size)
 
 # %% ../../nbs/08_data.ood_sets.ipynb #c241330b
 def ood_dataset(name: str, # a key of OOD_SETS

@@ -17,7 +17,7 @@ from ..data.captions import dataset_fingerprint
 from ..data.domains import dataset_targets, known_targets
 from ..models.encoders import state_fingerprint
 from ..models.feature_cache import feature_cache_dir
-from ..models.weights import _last_linear, image_spec
+from ..models.weights import last_linear, image_spec
 
 # %% auto #0
 __all__ = ['select_scores', 'ModelOutputs', 'module_of', 'evaluating', 'feature_layer', 'outputs_key', 'model_outputs']
@@ -119,7 +119,7 @@ def feature_layer(module: nn.Module | None, # the model (`module_of`)
     "The layer whose input is the feature (`model_outputs` hooks it): `features` names it, else the model's classifier layer."
     if features is False or features is None: return None
     if module is None: raise ValueError("features need an nn.Module (or a bound method of one); pass features=False")
-    name = features if isinstance(features, str) else getattr(image_spec(module), "head", None) or _last_linear(module)
+    name = features if isinstance(features, str) else getattr(image_spec(module), "head", None) or last_linear(module)
     if name is None:
         raise ValueError(f"{type(module).__name__} has no nn.Linear classifier layer to take features from; pass "
                          f"features='<layer name>' (its input is taken) or features=False")

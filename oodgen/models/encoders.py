@@ -18,14 +18,14 @@ from .weights import (backbone_spec, CLIP_MEAN, CLIP_STD, download_timeout, IMAG
                                    ImageModelSpec, reachable, weights_error)
 
 # %% auto #0
-__all__ = ['IMAGE_ENCODERS', 'CLIP_ARCHS', 'TEXT_ENCODERS', 'ImageFeatures', 'TextFeatures', 'state_fingerprint', 'ImageEncoder',
-           'load_torchvision', 'TorchvisionEncoder', 'efficientnet_lite0_weights', 'load_efficientnet_lite0',
-           'EfficientNetLite0Encoder', 'import_clip', 'load_clip', 'CLIPImageEncoder', 'create_image_encoder',
-           'masked_mean', 'TextEncoder', 'minilm_path', 'load_hf', 'HFTextEncoder', 'CLIPTextEncoder',
-           'BiGRUTextEncoder', 'create_text_encoder', 'ProjectionHead']
+__all__ = ['IMAGE_ENCODERS', 'CLIP_ARCHS', 'TEXT_ENCODERS', 'float_to', 'ImageFeatures', 'TextFeatures', 'state_fingerprint',
+           'ImageEncoder', 'load_torchvision', 'TorchvisionEncoder', 'efficientnet_lite0_weights',
+           'load_efficientnet_lite0', 'EfficientNetLite0Encoder', 'import_clip', 'load_clip', 'CLIPImageEncoder',
+           'create_image_encoder', 'masked_mean', 'TextEncoder', 'minilm_path', 'load_hf', 'HFTextEncoder',
+           'CLIPTextEncoder', 'BiGRUTextEncoder', 'create_text_encoder', 'ProjectionHead']
 
 # %% ../../nbs/11_models.encoders.ipynb #ffc851c7
-def _to(t: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+def float_to(t: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     "`Tensor.to`, but dtype casts only apply to floating tensors."
     if t.is_floating_point(): return t.to(*args, **kwargs)
     args = [a for a in args if not isinstance(a, torch.dtype)]; kwargs.pop("dtype", None)
@@ -37,7 +37,7 @@ class ImageFeatures:
     pooled: torch.Tensor
     tokens: torch.Tensor
     grid: tuple | None = None
-    def to(self, *args, **kwargs): return ImageFeatures(_to(self.pooled, *args, **kwargs), _to(self.tokens, *args, **kwargs), self.grid)
+    def to(self, *args, **kwargs): return ImageFeatures(float_to(self.pooled, *args, **kwargs), float_to(self.tokens, *args, **kwargs), self.grid)
     def __getitem__(self, idx): return ImageFeatures(self.pooled[idx], self.tokens[idx], self.grid)
     def __len__(self): return len(self.pooled)
 
@@ -47,7 +47,7 @@ class TextFeatures:
     tokens: torch.Tensor
     pooled: torch.Tensor
     mask: torch.Tensor
-    def to(self, *args, **kwargs): return TextFeatures(*(_to(t, *args, **kwargs) for t in (self.tokens, self.pooled, self.mask)))
+    def to(self, *args, **kwargs): return TextFeatures(*(float_to(t, *args, **kwargs) for t in (self.tokens, self.pooled, self.mask)))
     def __getitem__(self, idx): return TextFeatures(self.tokens[idx], self.pooled[idx], self.mask[idx]).trim()
     def __len__(self): return len(self.pooled)
     def trim(self) -> "TextFeatures":

@@ -13,7 +13,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from ..core import load_checkpoint, progress_bar, save_checkpoint
 from ..data.captions import ConcatImages, dataset_fingerprint, ImagesOf
-from .encoders import _to, ImageEncoder, ImageFeatures, TextEncoder, TextFeatures
+from .encoders import float_to, ImageEncoder, ImageFeatures, TextEncoder, TextFeatures
 
 # %% auto #0
 __all__ = ['CACHE_BATCH', 'CACHE_VERSION', 'feature_cache_dir', 'TextFeatureBank', 'compute_image_features',
@@ -40,7 +40,7 @@ class TextFeatureBank:
         pos = torch.arange(L)[None]; mask = pos < length[:, None]
         tokens = self.flat[(start[:, None] + pos).clamp(max=max(len(self.flat) - 1, 0))] * mask[..., None]
         return TextFeatures(tokens, self.pooled[idx], mask)
-    def to(self, *args, **kwargs): return TextFeatureBank(_to(self.flat, *args, **kwargs), self.offsets, _to(self.pooled, *args, **kwargs))
+    def to(self, *args, **kwargs): return TextFeatureBank(float_to(self.flat, *args, **kwargs), self.offsets, float_to(self.pooled, *args, **kwargs))
     def state(self) -> dict: return {"flat": self.flat, "offsets": self.offsets, "pooled": self.pooled}
 
 # %% ../../nbs/12_models.feature_cache.ipynb #78fd5be4

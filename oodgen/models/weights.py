@@ -16,8 +16,8 @@ from ..core import Registry
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'CLIP_MEAN', 'CLIP_STD', 'BACKBONE_RULES', 'WRAPPER_ATTRS', 'BACKBONE_ROLES',
-           'BACKBONES', 'TokenGrid', 'ImageModelSpec', 'backbone_spec', 'image_spec', 'WeightsNotFoundError', 'offline',
-           'reachable', 'weights_error', 'download_timeout', 'Backbones']
+           'BACKBONES', 'TokenGrid', 'ImageModelSpec', 'last_linear', 'backbone_spec', 'image_spec',
+           'WeightsNotFoundError', 'offline', 'reachable', 'weights_error', 'download_timeout', 'Backbones']
 
 # %% ../../nbs/10_models.weights.ipynb #e0f1b738
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -67,7 +67,7 @@ class ImageModelSpec:
 # %% ../../nbs/10_models.weights.ipynb #9aaa7bc9
 def _last_child(m: nn.Module) -> str: return list(m.named_children())[-1][0]
 
-def _last_linear(m: nn.Module) -> str | None:
+def last_linear(m: nn.Module) -> str | None:
     "Name of the last `nn.Linear` registered in `m` (a classifier layer, in the usual order)."
     return next((k for k, v in reversed(list(m.named_modules())) if isinstance(v, nn.Linear) and k), None)
 
@@ -82,7 +82,7 @@ def _timm_spec(m: nn.Module) -> ImageModelSpec | None:
     import timm.models
     head = cfg.get("classifier"); head = head[0] if isinstance(head, (tuple, list)) else head
     base = dict(mean=cfg.get("mean", IMAGENET_MEAN), std=cfg.get("std", IMAGENET_STD), input_size=cfg.get("input_size"),
-                fixed_input_size=bool(cfg.get("fixed_input_size", False)), head=head if head and _has(m, head) else _last_linear(m))
+                fixed_input_size=bool(cfg.get("fixed_input_size", False)), head=head if head and _has(m, head) else last_linear(m))
     pe = getattr(m, "patch_embed", None)
     if pe is not None and hasattr(m, "blocks") and hasattr(m, "num_prefix_tokens"):    # ViT family
         dynamic = getattr(pe, "dynamic_img_size", False)
@@ -99,11 +99,11 @@ def _torchvision_spec(m: nn.Module) -> ImageModelSpec | None:
     import torchvision.models as tvm
     if isinstance(m, tvm.VisionTransformer):
         g = m.image_size // m.patch_size
-        return ImageModelSpec(input_size=m.image_size, fixed_input_size=True, reshape=TokenGrid((g, g)), head=_last_linear(m),
+        return ImageModelSpec(input_size=m.image_size, fixed_input_size=True, reshape=TokenGrid((g, g)), head=last_linear(m),
                               target_layer=f"encoder.layers.{_last_child(m.encoder.layers)}.ln_1")
     if isinstance(m, tvm.ResNet): return ImageModelSpec(input_size=224, target_layer=f"layer4.{_last_child(m.layer4)}", head="fc")
     if isinstance(getattr(m, "features", None), nn.Sequential) and hasattr(m, "classifier"):   # MobileNet, VGG, EfficientNet, ...
-        return ImageModelSpec(input_size=224, target_layer=f"features.{_last_child(m.features)}", head=_last_linear(m))
+        return ImageModelSpec(input_size=224, target_layer=f"features.{_last_child(m.features)}", head=last_linear(m))
     return None
 
 def _clip_spec(m: nn.Module) -> ImageModelSpec | None:

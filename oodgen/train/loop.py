@@ -20,7 +20,7 @@ from ..data.domains import class_weighted_sampler, dataset_targets, DomainSplits
 # %% auto #0
 __all__ = ['ALGORITHMS', 'hparams_of', 'Algorithm', 'pooled', 'per_domain', 'ForeverSampler', 'domain_generator',
            'infinite_loader', 'domain_minibatches', 'evaluate', 'build_algorithm', 'to_device', 'TrainContext', 'fit',
-           'save_algorithm', 'load_algorithm']
+           'save_algorithm', 'load_algorithm', 'train_and_save']
 
 # %% ../../nbs/20_train.loop.ipynb #1263a73f
 def _rng(seed: int, name: str) -> np.random.RandomState:
@@ -224,3 +224,23 @@ def load_algorithm(path, device="cpu", expected: dict | None = None, what: str |
     alg = ALGORITHMS.get(ck["algorithm"])(ck["num_classes"], {**ck["hparams"], "pretrained": False}, ck.get("num_domains", 1))
     alg.load_state_dict(ck["state_dict"]); alg.classes = ck.get("classes", [])
     return alg.to(device).eval()
+
+# %% ../../nbs/20_train.loop.ipynb #eca7a921
+def train_and_save(name: str, # a registered algorithm (`ALGORITHMS`)
+                   hp: dict, # its hyperparameters (over the defaults)
+                   ds, # the multi-domain data set (`num_classes`, `classes`)
+                   splits: DomainSplits, # from `split_domains`, the held-out domain left out of training
+                   steps: int, # optimisation steps
+                   path, # the checkpoint to write (`<run>/checkpoints/<name>.pt`)
+                   meta: dict, # checkpoint meta (stage, data, image_size)
+                   test_domain: str, # the held-out domain, recorded in the checkpoint
+                   device="cpu", seed: int = 0, log=None, # `fit`'s device, seed and metric logger
+                  ) -> tuple:
+    "Build, prepare and train a registered algorithm, save it: (algorithm, a one-line note with its time and held-out accuracy)."
+    import time
+    t0 = time.time(); alg = build_algorithm(name, ds.num_classes, hp, seed=seed); alg.prepare(splits, ds.classes)
+    ev = fit(alg, splits, steps, device=device, seed=seed, progress=False, log=log)
+    save_algorithm(alg, path, ds.classes, test_domain=test_domain, meta=meta)
+    return alg, (f"{name}: trained here ({hp.get('backbone')}, {steps} steps, {test_domain} held out, {time.time() - t0:.0f}s; "
+                 f"held-out acc {ev[(test_domain, 'in')]['acc']:.3f})")
+
