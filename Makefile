@@ -50,7 +50,7 @@ sync-check: install
 	echo "sync-check: library, notebooks and README are in sync"
 
 nbtest: install
-	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2   # 2 notebooks at once on 2 cores: 1 thread each
+	OMP_NUM_THREADS=1 $(PY) tools/nbtest.py --n_workers 2   # nbdev_test, 2 notebooks at once (1 thread each), each in a fresh process
 
 ## 2 pytest-xdist workers, one test file at a time each (tests sharing a fixture's run live in one file), the files in
 ## the order conftest.py gives them (longest first: xdist's default reorder puts the few-test, long files last).
