@@ -18,9 +18,9 @@ def test_notebook_is_valid_nbformat(nb):
     ids = [c.get("id") for c in json.loads(nb.read_text())["cells"]]
     assert len(ids) == len(set(ids)), f"{nb.name}: duplicate cell ids"
 
-def private_imports(p: Path) -> list[str]:
-    "`from oodgen.x import _y` and `oodgen.x._y` in module `p`, where oodgen.x is another module."
-    me, found = module_name(p), []
+def private_imports(p: Path, me: str | None = None) -> list[str]:
+    "`from oodgen.x import _y` and `oodgen.x._y` in module `p` (named `me`, default: its place in the package), where oodgen.x is another module."
+    me, found = me or module_name(p), []
     tree = ast.parse(p.read_text())
     for n in ast.walk(tree):
         if isinstance(n, ast.ImportFrom):
@@ -35,12 +35,10 @@ def private_imports(p: Path) -> list[str]:
 
 def test_private_imports_finds_what_it_should(tmp_path):
     "The checker itself: it sees both spellings and leaves a module's own names alone."
-    m = ROOT/"oodgen"/"_layout_probe_tmp.py"
-    try:
-        m.write_text("from oodgen.core import _x, y\nimport oodgen.core\noodgen.core._z\nfrom oodgen._layout_probe_tmp import _ok\n"
-                     "from .data.domains import _w\n")
-        assert private_imports(m) == ["from oodgen.core import _x", "from oodgen.data.domains import _w", "oodgen.core._z"]
-    finally: m.unlink()
+    m = tmp_path/"_layout_probe_tmp.py"      # read as the module oodgen._layout_probe_tmp; nothing written into the package
+    m.write_text("from oodgen.core import _x, y\nimport oodgen.core\noodgen.core._z\nfrom oodgen._layout_probe_tmp import _ok\n"
+                 "from .data.domains import _w\n")
+    assert private_imports(m, "oodgen._layout_probe_tmp") == ["from oodgen.core import _x", "from oodgen.data.domains import _w", "oodgen.core._z"]
 
 @pytest.mark.parametrize("mod", MODULES, ids=module_name)
 def test_no_module_imports_another_modules_private_name(mod):
